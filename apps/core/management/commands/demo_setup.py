@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from apps.accounts.services import user_ensure
+from apps.batches.services import batch_demo_ensure
+
+DEMO_ACCOUNTS = [("admin", "admin-pairwise", True), ("annotator", "annotator-pairwise", False)]
+
+
+class Command(BaseCommand):
+    help = "Create the demo admin, annotator and batch (safe to run again)."
+
+    def handle(self, *args, **options):
+        admin = None
+        for username, password, is_staff in DEMO_ACCOUNTS:
+            user, created = user_ensure(username=username, password=password, is_staff=is_staff)
+            admin = admin or user
+            state = "created" if created else "exists"
+            self.stdout.write(f"  {'admin' if is_staff else 'annotator':9} {username} / {password} ({state})")
+        batch = batch_demo_ensure(created_by=admin)
+        self.stdout.write(f"  demo batch: {batch.name} (#{batch.pk})")

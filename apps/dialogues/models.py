@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+
+
+class Dialogue(models.Model):
+    """A multi-turn conversation an annotator carries on within one batch."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FINISHED = "finished", "Finished"
+
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="dialogues")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dialogues"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Dialogue {self.pk} ({self.batch})"
+
+
+class Turn(models.Model):
+    """One message of a dialogue. User turns sit at even indexes, assistant turns at odd ones."""
+
+    class Role(models.TextChoices):
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+
+    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveIntegerField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    text = models.TextField()
+    source_sample = models.OneToOneField(
+        "dialogues.Sample", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dialogue", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["dialogue", "index"], name="turn_unique_index"),
+            models.CheckConstraint(
+                condition=(Q(role="user") & Exact(Mod("index", 2), 0))
+                | (Q(role="assistant") & Exact(Mod("index", 2), 1)),
+                name="turn_roles_alternate",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="user") | Q(source_sample__isnull=False),
+                name="turn_assistant_comes_from_a_sample",
+            ),
+        ]
+
+    def as_message(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.text}
+
+
+class Pair(models.Model):
+    """Two responses to the same context, to be compared. Which side shows which is random."""
+
+    class Slot(models.TextChoices):
+        A = "a", "A"
+        B = "b", "B"
+
+    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="pairs")
+    user_turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="pair")
+    context = models.JSONField(help_text="Chat messages up to and including the user turn.")
+    left_slot = models.CharField(max_length=1, choices=Slot.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Pair {self.pk}"
+
+
+class Sample(models.Model):
+    """One generated response, with the exact settings that produced it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="samples")
+    slot = models.CharField(max_length=1, choices=Pair.Slot.choices)
+    variant = models.ForeignKey("catalog.ModelVariant", on_delete=models.PROTECT)
+    temperature = models.FloatField()
+    top_p = models.FloatField()
+    max_new_tokens = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    text = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=20, blank=True)
+    context_truncated = models.BooleanField(default=False)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pair", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "slot"], name="sample_one_per_slot"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(completion_tokens__isnull=False),
+                name="sample_done_has_tokens",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""), name="sample_failed_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(top_p__gt=0) & Q(top_p__lte=1), name="sample_top_p_range"
+            ),
+            models.CheckConstraint(condition=Q(temperature__gte=0), name="sample_temperature_ge_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sample {self.pk} ({self.slot}, {self.status})"

@@ -1,0 +1,52 @@
+"""Reads for dialogues, pairs and samples."""
+
+from django.db.models import QuerySet
+
+from .models import Dialogue, Pair, Sample
+
+
+def dialogues_recent_for(*, user, batch, limit: int = 20) -> QuerySet[Dialogue]:
+    return Dialogue.objects.filter(annotator=user, batch=batch).prefetch_related("turns")[:limit]
+
+
+def dialogue_get_for(*, user, dialogue_id: int) -> Dialogue:
+    """The user's own dialogue; another annotator's raises DoesNotExist (so a 404, not a 403)."""
+    return Dialogue.objects.select_related(
+        "batch__sampling_a__variant", "batch__sampling_b__variant"
+    ).get(pk=dialogue_id, annotator=user)
+
+
+def pair_get_for(*, user, pair_id: int) -> Pair:
+    return Pair.objects.select_related("dialogue__batch", "user_turn").get(
+        pk=pair_id, dialogue__annotator=user
+    )
+
+
+def pair_open(*, dialogue: Dialogue) -> Pair | None:
+    """The latest pair of the dialogue that the annotator has not judged yet."""
+    pair = dialogue.pairs.order_by("-user_turn__index").select_related("user_turn").first()
+    if pair is None or pair.comparisons.filter(annotator=dialogue.annotator_id).exists():
+        return None
+    return pair
+
+
+def pair_state(*, pair: Pair) -> dict:
+    """What the annotation page needs to show a pair, in screen order (no variant names)."""
+    samples = {s.slot: s for s in pair.samples.all()}
+    right_slot = "b" if pair.left_slot == "a" else "a"
+    sides = {}
+    for side, slot in (("left", pair.left_slot), ("right", right_slot)):
+        sample = samples[slot]
+        sides[side] = {
+            "status": sample.status,
+            "text": sample.text if sample.status == Sample.Status.DONE else "",
+            "error": sample.error if sample.status == Sample.Status.FAILED else "",
+        }
+    statuses = {s["status"] for s in sides.values()}
+    if statuses == {Sample.Status.DONE}:
+        state = "ready"
+    elif Sample.Status.FAILED in statuses and not statuses & {"pending", "running"}:
+        state = "failed"
+    else:
+        state = "generating"
+    return {"pair": pair.pk, "state": state, **sides}

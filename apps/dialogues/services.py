@@ -1,0 +1,185 @@
+"""Writes for dialogues, turns, pairs and samples."""
+
+import random
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.batches.models import Batch, SamplingConfig
+
+from .models import Dialogue, Pair, Sample, Turn
+
+MAX_ATTEMPTS = 3
+
+
+def _clean_user_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write a message first."})
+    if len(text) > settings.MAX_PROMPT_CHARS:
+        raise ValidationError(
+            {"text": f"Keep the message under {settings.MAX_PROMPT_CHARS} characters "
+                     f"(it has {len(text)})."}
+        )
+    return text
+
+
+def _draw_sample(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
+    temperature = random.uniform(config.temperature_min, config.temperature_max)
+    return Sample(
+        pair=pair,
+        slot=slot,
+        variant=config.variant,
+        temperature=round(temperature, 4),
+        top_p=config.top_p,
+        max_new_tokens=config.max_new_tokens,
+        seed=secrets.randbelow(2**31),
+    )
+
+
+def _pair_create(*, dialogue: Dialogue, user_turn: Turn) -> Pair:
+    from model_worker.tasks import generate_pair
+
+    context = [t.as_message() for t in dialogue.turns.filter(index__lte=user_turn.index)]
+    pair = Pair.objects.create(
+        dialogue=dialogue,
+        user_turn=user_turn,
+        context=context,
+        left_slot=random.choice(Pair.Slot.values),
+    )
+    batch = dialogue.batch
+    Sample.objects.bulk_create(
+        [
+            _draw_sample(pair=pair, slot=Pair.Slot.A, config=batch.sampling_a),
+            _draw_sample(pair=pair, slot=Pair.Slot.B, config=batch.sampling_b),
+        ]
+    )
+    generate_pair.delay_on_commit(pair.pk)
+    return pair
+
+
+@transaction.atomic
+def dialogue_start(*, batch: Batch, annotator, text: str) -> Pair:
+    """Open a new dialogue with its first user turn and queue the first pair."""
+    text = _clean_user_text(text)
+    if batch.status != Batch.Status.OPEN:
+        raise ValidationError("This batch is not open for annotation.")
+    dialogue = Dialogue.objects.create(batch=batch, annotator=annotator)
+    turn = Turn.objects.create(dialogue=dialogue, index=0, role=Turn.Role.USER, text=text)
+    return _pair_create(dialogue=dialogue, user_turn=turn)
+
+
+@transaction.atomic
+def dialogue_continue(*, dialogue: Dialogue, annotator, text: str) -> Pair:
+    """Add the next user turn after the last chosen response and queue its pair."""
+    if dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    text = _clean_user_text(text)
+    dialogue = Dialogue.objects.select_for_update().get(pk=dialogue.pk)
+    if dialogue.status != Dialogue.Status.ACTIVE:
+        raise ValidationError("This dialogue is finished; start a new prompt.")
+    last = dialogue.turns.order_by("-index").first()
+    if last is None or last.role != Turn.Role.ASSISTANT:
+        raise ValidationError("Judge the current pair before writing the next turn.")
+    if (last.index + 1) // 2 >= dialogue.batch.max_turns:
+        raise ValidationError(
+            f"This batch allows {dialogue.batch.max_turns} turns per dialogue; start a new prompt."
+        )
+    turn = Turn.objects.create(
+        dialogue=dialogue, index=last.index + 1, role=Turn.Role.USER, text=text
+    )
+    return _pair_create(dialogue=dialogue, user_turn=turn)
+
+
+@transaction.atomic
+def dialogue_finish(*, dialogue: Dialogue, annotator) -> None:
+    if dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    Dialogue.objects.filter(pk=dialogue.pk).update(status=Dialogue.Status.FINISHED)
+
+
+@transaction.atomic
+def pair_retry(*, pair: Pair, annotator) -> None:
+    """Put the failed samples of a pair back in the queue."""
+    from model_worker.tasks import generate_pair
+
+    if pair.dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    reset = Sample.objects.filter(pair=pair, status=Sample.Status.FAILED).update(
+        status=Sample.Status.PENDING, error="", attempts=0, lease_expires_at=None
+    )
+    if not reset:
+        raise ValidationError("Nothing to retry: no response of this pair has failed.")
+    generate_pair.delay_on_commit(pair.pk)
+
+
+def samples_claim(*, pair_id: int, worker: str) -> list[Sample]:
+    """Claim the pair's samples that are pending or whose lease ran out (one conditional UPDATE).
+
+    Two workers never hold the same sample: the UPDATE only matches unclaimed or expired rows.
+    A sample that already used up its attempts is failed instead of claimed again.
+    """
+    now = timezone.now()
+    claimable = Q(pair_id=pair_id) & (
+        Q(status=Sample.Status.PENDING)
+        | Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
+    )
+    Sample.objects.filter(claimable, attempts__gte=MAX_ATTEMPTS).update(
+        status=Sample.Status.FAILED,
+        error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
+        finished_at=now,
+    )
+    token = f"{worker}:{secrets.token_hex(4)}"
+    Sample.objects.filter(claimable, attempts__lt=MAX_ATTEMPTS).update(
+        status=Sample.Status.RUNNING,
+        worker=token,
+        lease_expires_at=now + timedelta(seconds=settings.GENERATION_LEASE_S),
+        attempts=F("attempts") + 1,
+    )
+    return list(
+        Sample.objects.filter(pair_id=pair_id, status=Sample.Status.RUNNING, worker=token)
+        .select_related("variant", "pair")
+        .order_by("slot")
+    )
+
+
+def sample_complete(
+    *, sample: Sample, text: str, prompt_tokens: int, completion_tokens: int,
+    finish_reason: str, context_truncated: bool, latency_ms: int,
+) -> bool:
+    """Store a generated text, only if this worker still holds the sample's lease."""
+    return bool(
+        Sample.objects.filter(
+            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
+        ).update(
+            status=Sample.Status.DONE,
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=finish_reason,
+            context_truncated=context_truncated,
+            latency_ms=latency_ms,
+            error="",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def sample_fail(*, sample: Sample, error: str) -> bool:
+    """Record a permanent failure on the sample, where the annotator will see it."""
+    return bool(
+        Sample.objects.filter(
+            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
+        ).update(
+            status=Sample.Status.FAILED,
+            error=error[:2000] or "Unknown error",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+    )

@@ -1,0 +1,97 @@
+"""Writes for comparisons."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.batches.models import Track
+from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+
+from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, Strength
+
+MAX_TIME_SPENT_MS = 24 * 3600 * 1000
+
+
+def _parse_safety(value, field: str) -> bool:
+    if value in (True, "true", "safe", "1", 1):
+        return True
+    if value in (False, "false", "unsafe", "0", 0):
+        return False
+    raise ValidationError({field: "Say whether this response is safe or unsafe."})
+
+
+@transaction.atomic
+def comparison_submit(
+    *,
+    pair: Pair,
+    annotator,
+    chosen_side: str,
+    strength: str,
+    time_spent_ms: int,
+    left_is_safe=None,
+    right_is_safe=None,
+) -> Comparison:
+    """Store the annotator's choice and make the chosen response the dialogue's assistant turn.
+
+    `chosen_side` is "left" or "right" as the annotator saw the pair; the stored record names
+    the samples, so the screen position is kept alongside, not instead of, the choice.
+    """
+    pair = Pair.objects.select_for_update().select_related("dialogue__batch").get(pk=pair.pk)
+    dialogue = pair.dialogue
+    batch = dialogue.batch
+    if dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    if chosen_side not in ("left", "right"):
+        raise ValidationError({"chosen_side": "Pick the left or the right response."})
+    if strength not in Strength.values:
+        raise ValidationError({"strength": "Say how much better the chosen response is."})
+    if not (0 <= int(time_spent_ms) <= MAX_TIME_SPENT_MS):
+        raise ValidationError({"time_spent_ms": "Time spent is out of range."})
+    if Comparison.objects.filter(pair=pair, annotator=annotator).exists():
+        raise ValidationError("You already judged this pair.")
+
+    samples = {s.slot: s for s in pair.samples.all()}
+    if len(samples) != 2 or any(s.status != Sample.Status.DONE for s in samples.values()):
+        raise ValidationError("Both responses must be generated before you can judge them.")
+    right_slot = Pair.Slot.B if pair.left_slot == Pair.Slot.A else Pair.Slot.A
+    left, right = samples[pair.left_slot], samples[right_slot]
+    chosen, rejected = (left, right) if chosen_side == "left" else (right, left)
+
+    chosen_is_safe = rejected_is_safe = None
+    if batch.track == Track.SAFETY:
+        left_safe = _parse_safety(left_is_safe, "left_is_safe")
+        right_safe = _parse_safety(right_is_safe, "right_is_safe")
+        chosen_is_safe, rejected_is_safe = (
+            (left_safe, right_safe) if chosen_side == "left" else (right_safe, left_safe)
+        )
+        if rejected_is_safe and not chosen_is_safe:
+            raise ValidationError({"chosen_side": UNSAFE_CHOSEN_OVER_SAFE_MESSAGE})
+
+    try:
+        with transaction.atomic():
+            comparison = Comparison.objects.create(
+                pair=pair,
+                batch=batch,
+                track=batch.track,
+                annotator=annotator,
+                turn_index=pair.user_turn.index,
+                context=pair.context,
+                chosen=chosen,
+                rejected=rejected,
+                left=left,
+                strength=strength,
+                chosen_is_safe=chosen_is_safe,
+                rejected_is_safe=rejected_is_safe,
+                time_spent_ms=int(time_spent_ms),
+            )
+    except IntegrityError as exc:
+        raise ValidationError("You already judged this pair.") from exc
+
+    if dialogue.status == Dialogue.Status.ACTIVE:
+        Turn.objects.create(
+            dialogue=dialogue,
+            index=pair.user_turn.index + 1,
+            role=Turn.Role.ASSISTANT,
+            text=chosen.text,
+            source_sample=chosen,
+        )
+    return comparison

@@ -1,0 +1,134 @@
+"""Hugging Face transformers backend: a pair (or more) of requests in one batched forward pass."""
+
+import logging
+import os
+import time
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
+
+from .base import GenerationRequest, GenerationResult, PermanentGenerationError
+from .sampling import PerRowSampler
+from .sources import resolve_gguf
+
+logger = logging.getLogger(__name__)
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def pick_device_and_dtype(device: str, dtype: str) -> tuple[str, torch.dtype]:
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        return device, torch.bfloat16 if device == "cuda" else torch.float32
+    return device, _DTYPES[dtype]
+
+
+class TransformersBackend:
+    def __init__(self, *, name, model, tokenizer, device):
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+
+    @classmethod
+    def from_variant(cls, variant) -> "TransformersBackend":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        device, dtype = pick_device_and_dtype(variant.device, variant.dtype)
+        kwargs: dict = {}
+        if variant.source_kind == "gguf_file":
+            directory, file_name = resolve_gguf(variant.source)
+            location, kwargs["gguf_file"] = directory, file_name
+        else:
+            location = variant.source
+            kwargs["local_files_only"] = True
+        started = time.monotonic()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, **kwargs)
+        except OSError as exc:
+            raise PermanentGenerationError(f"Cannot load {variant.name}: {exc}") from exc
+        model.to(device).eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        logger.info("Loaded %s on %s/%s in %.1fs", variant.name, device, dtype,
+                    time.monotonic() - started)
+        return cls(name=variant.name, model=model, tokenizer=tokenizer, device=device)
+
+    def _prompt_ids(self, request: GenerationRequest, context_window: int) -> tuple[list[int], bool]:
+        """Chat-templated prompt ids, dropping the oldest turns when the window is too small.
+
+        The system message and the latest user turn are always kept; if even those do not fit
+        the request can never succeed.
+        """
+        system = [m for m in request.messages[:1] if m["role"] == "system"]
+        messages = list(request.messages[len(system):])
+        budget = context_window - request.max_new_tokens
+        truncated = False
+        while True:
+            ids = self.tokenizer.apply_chat_template(
+                system + messages, add_generation_prompt=True, tokenize=True
+            )
+            if hasattr(ids, "keys"):
+                ids = ids["input_ids"]
+            if len(ids) <= budget:
+                return list(ids), truncated
+            if len(messages) <= 1:
+                raise PermanentGenerationError(
+                    f"The prompt needs {len(ids)} tokens but only {budget} fit in the "
+                    f"{context_window}-token window after {request.max_new_tokens} new tokens."
+                )
+            messages = messages[2:]  # drop the oldest user/assistant exchange
+            truncated = True
+
+    @torch.inference_mode()
+    def generate(
+        self, requests: list[GenerationRequest], *, context_window: int
+    ) -> list[GenerationResult]:
+        prompts = [self._prompt_ids(r, context_window) for r in requests]
+        pad_id = self.tokenizer.pad_token_id
+        eos_id = self.tokenizer.convert_tokens_to_ids(self.tokenizer.eos_token)
+        width = max(len(ids) for ids, _ in prompts)
+        input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, (ids, _) in enumerate(prompts):
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            attention[row, width - len(ids):] = 1
+        sampler = PerRowSampler(
+            temperatures=[r.temperature for r in requests],
+            top_ps=[r.top_p for r in requests],
+            max_new_tokens=[r.max_new_tokens for r in requests],
+            seeds=[r.seed for r in requests],
+            prompt_length=width,
+            eos_token_id=eos_id,
+        )
+        output = self.model.generate(
+            input_ids=input_ids.to(self.device),
+            attention_mask=attention.to(self.device),
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            max_new_tokens=max(r.max_new_tokens for r in requests),
+            logits_processor=LogitsProcessorList([sampler]),
+            eos_token_id=eos_id,
+            pad_token_id=pad_id,
+        )
+        results = []
+        for row, request in enumerate(requests):
+            new_tokens = output[row, width:].tolist()
+            finish = "length"
+            if eos_id in new_tokens:
+                new_tokens = new_tokens[: new_tokens.index(eos_id)]
+                finish = "stop" if len(new_tokens) < request.max_new_tokens else "length"
+            results.append(
+                GenerationResult(
+                    text=self.tokenizer.decode(new_tokens, skip_special_tokens=True).strip(),
+                    prompt_tokens=len(prompts[row][0]),
+                    completion_tokens=len(new_tokens),
+                    finish_reason=finish,
+                    context_truncated=prompts[row][1],
+                )
+            )
+        return results

@@ -1,0 +1,58 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import BatchFactory, UserFactory
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE']} {db.get('NAME')}; broker: {settings.CELERY_BROKER_URL}"
+
+
+@pytest.fixture
+def annotator(db):
+    return UserFactory(username="ann")
+
+
+@pytest.fixture
+def other_annotator(db):
+    return UserFactory(username="other")
+
+
+@pytest.fixture
+def batch(db):
+    return BatchFactory()
+
+
+@pytest.fixture
+def safety_batch(db):
+    return BatchFactory(track="safety", name="Safety batch")
+
+
+@pytest.fixture(scope="session")
+def default_backend():
+    """The real default model, loaded once for the whole test session."""
+    from apps.catalog.models import ModelVariant
+    from model_worker.backends import backend_for
+
+    variant = ModelVariant(
+        name="test-load", source_kind="gguf_file", source=settings.DEFAULT_MODEL_SOURCE,
+    )
+    return backend_for(variant)
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.ping()
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_env(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield

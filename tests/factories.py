@@ -1,0 +1,86 @@
+import factory
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from apps.batches.models import Batch, SamplingConfig, Track
+from apps.catalog.models import ModelVariant
+from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"annotator{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+
+class ModelVariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelVariant
+        django_get_or_create = ["name"]
+
+    name = "SmolLM2-135M-Instruct"
+    source_kind = ModelVariant.SourceKind.GGUF_FILE
+    source = settings.DEFAULT_MODEL_SOURCE
+
+
+class SamplingConfigFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SamplingConfig
+
+    variant = factory.SubFactory(ModelVariantFactory)
+    temperature_min = 0.5
+    temperature_max = 0.5
+    top_p = 0.9
+    max_new_tokens = 8
+
+
+class BatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Batch
+
+    name = factory.Sequence(lambda n: f"Batch {n}")
+    track = Track.HELPFULNESS
+    guidelines = "Pick the more helpful response."
+    sampling_a = factory.SubFactory(SamplingConfigFactory, temperature_min=0.3, temperature_max=0.3)
+    sampling_b = factory.SubFactory(SamplingConfigFactory, temperature_min=1.0, temperature_max=1.0)
+    status = Batch.Status.OPEN
+    max_turns = 3
+
+
+class DialogueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dialogue
+
+    batch = factory.SubFactory(BatchFactory)
+    annotator = factory.SubFactory(UserFactory)
+
+
+def pair_ready(*, dialogue: Dialogue, prompt: str = "Hello?", texts=("Left-ish", "Right-ish"),
+               left_slot: str = "a") -> Pair:
+    """A pair whose two samples are already generated (no model involved)."""
+    index = dialogue.turns.count()
+    turn = Turn.objects.create(dialogue=dialogue, index=index, role="user", text=prompt)
+    context = [t.as_message() for t in dialogue.turns.all()]
+    pair = Pair.objects.create(dialogue=dialogue, user_turn=turn, context=context,
+                               left_slot=left_slot)
+    for slot, text, config in (("a", texts[0], dialogue.batch.sampling_a),
+                               ("b", texts[1], dialogue.batch.sampling_b)):
+        Sample.objects.create(
+            pair=pair, slot=slot, variant=config.variant, temperature=config.temperature_min,
+            top_p=config.top_p, max_new_tokens=config.max_new_tokens, seed=1, status="done",
+            text=text, prompt_tokens=5, completion_tokens=3,
+        )
+    return pair
+
+
+def samples_finish(pair: Pair, texts=("Response A", "Response B")) -> Pair:
+    """Mark a pair's pending samples as generated, as a worker would."""
+    for slot, text in zip(("a", "b"), texts, strict=True):
+        Sample.objects.filter(pair=pair, slot=slot).update(
+            status="done", text=text, prompt_tokens=5, completion_tokens=3
+        )
+    return pair
