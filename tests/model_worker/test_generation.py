@@ -1,0 +1,101 @@
+"""The generation task against the real default model (a few new tokens each)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.dialogues import services
+from apps.dialogues.models import Sample
+from model_worker.tasks import generate_pair
+from tests.factories import BatchFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.model]
+
+
+@pytest.fixture
+def pair(batch, annotator, default_backend):
+    return services.dialogue_start(batch=batch, annotator=annotator,
+                                   text="What is the capital of France?")
+
+
+def test_it_generates_both_responses_with_their_settings_recorded(pair):
+    stored = generate_pair.apply(args=[pair.pk]).get()
+
+    assert stored == 2
+    samples = list(pair.samples.order_by("slot"))
+    for sample in samples:
+        assert sample.status == Sample.Status.DONE, sample.error
+        assert sample.text.strip()
+        assert 1 <= sample.completion_tokens <= sample.max_new_tokens
+        assert sample.prompt_tokens > 5
+        assert sample.latency_ms > 0
+        assert sample.attempts == 1
+        assert sample.finish_reason in ("stop", "length")
+    assert [s.temperature for s in samples] == [pytest.approx(0.3), pytest.approx(1.0)]
+
+
+def test_a_redelivered_task_creates_no_second_sample(pair):
+    generate_pair.apply(args=[pair.pk])
+    first = {s.pk: s.text for s in pair.samples.all()}
+
+    assert generate_pair.apply(args=[pair.pk]).get() == 0
+
+    assert {s.pk: s.text for s in Sample.objects.filter(pair=pair)} == first
+
+
+def test_a_task_redelivered_after_a_worker_died_finishes_the_work_once(pair):
+    # A worker claimed the samples and was killed: the lease has run out, nothing was stored.
+    pair.samples.update(status="running", attempts=1, worker="dead-worker:0",
+                        lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert generate_pair.apply(args=[pair.pk]).get() == 2
+
+    samples = list(Sample.objects.filter(pair=pair))
+    assert len(samples) == 2
+    assert all(s.status == "done" and s.attempts == 2 for s in samples)
+
+
+def test_a_redelivery_leaves_samples_another_worker_still_holds(pair):
+    pair.samples.update(status="running", attempts=1, worker="busy-worker:0",
+                        lease_expires_at=timezone.now() + timedelta(minutes=5))
+
+    assert generate_pair.apply(args=[pair.pk]).get() == 0
+    assert set(pair.samples.values_list("status", flat=True)) == {"running"}
+
+
+def test_a_sample_that_keeps_killing_workers_fails_after_three_attempts(pair):
+    pair.samples.update(status="running", attempts=3, worker="dead-worker:0",
+                        lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    generate_pair.apply(args=[pair.pk])
+
+    for sample in pair.samples.all():
+        assert sample.status == "failed"
+        assert "3 attempts" in sample.error
+
+
+def test_a_prompt_too_long_for_the_window_fails_at_once_with_its_reason(annotator, default_backend):
+    batch = BatchFactory(sampling_a__variant__name="tiny-window",
+                         sampling_a__variant__context_window=64,
+                         sampling_b__variant__name="tiny-window")
+    pair = services.dialogue_start(batch=batch, annotator=annotator, text="word " * 200)
+
+    generate_pair.apply(args=[pair.pk])
+
+    for sample in pair.samples.all():
+        assert sample.status == "failed"
+        assert "window" in sample.error
+        assert sample.attempts == 1
+
+
+def test_an_unloadable_model_fails_with_its_reason(annotator):
+    batch = BatchFactory(sampling_a__variant__name="missing",
+                         sampling_a__variant__source="/nonexistent/model.gguf",
+                         sampling_b__variant__name="missing")
+    pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
+
+    generate_pair.apply(args=[pair.pk])
+
+    assert {s.status for s in pair.samples.all()} == {"failed"}
+    assert "not found" in pair.samples.first().error
