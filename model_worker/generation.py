@@ -33,8 +33,10 @@ def pair_generate(*, pair_id: int) -> int:
             requests = [
                 GenerationRequest(
                     messages=(system if variant.system_prompt else []) + s.pair.context,
-                    temperature=s.temperature, top_p=s.top_p,
-                    max_new_tokens=s.max_new_tokens, seed=s.seed,
+                    temperature=s.temperature,
+                    top_p=s.top_p,
+                    max_new_tokens=s.max_new_tokens,
+                    seed=s.seed,
                 )
                 for s in samples
             ]
@@ -52,8 +54,12 @@ def pair_generate(*, pair_id: int) -> int:
             raise
         for sample, result in zip(samples, results, strict=True):
             stored += sample_complete(
-                sample=sample, text=result.text, prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens, finish_reason=result.finish_reason,
-                context_truncated=result.context_truncated, latency_ms=latency_ms,
+                sample=sample,
+                text=result.text,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                finish_reason=result.finish_reason,
+                context_truncated=result.context_truncated,
+                latency_ms=latency_ms,
             )
     return stored

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 from django.conf import settings
 
@@ -38,7 +36,9 @@ def default_backend():
     from model_worker.backends import backend_for
 
     variant = ModelVariant(
-        name="test-load", source_kind="gguf_file", source=settings.DEFAULT_MODEL_SOURCE,
+        name="test-load",
+        source_kind="gguf_file",
+        source=settings.DEFAULT_MODEL_SOURCE,
     )
     return backend_for(variant)
 

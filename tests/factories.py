@@ -58,20 +58,36 @@ class DialogueFactory(factory.django.DjangoModelFactory):
     annotator = factory.SubFactory(UserFactory)
 
 
-def pair_ready(*, dialogue: Dialogue, prompt: str = "Hello?", texts=("Left-ish", "Right-ish"),
-               left_slot: str = "a") -> Pair:
+def pair_ready(
+    *,
+    dialogue: Dialogue,
+    prompt: str = "Hello?",
+    texts=("Left-ish", "Right-ish"),
+    left_slot: str = "a",
+) -> Pair:
     """A pair whose two samples are already generated (no model involved)."""
     index = dialogue.turns.count()
     turn = Turn.objects.create(dialogue=dialogue, index=index, role="user", text=prompt)
     context = [t.as_message() for t in dialogue.turns.all()]
-    pair = Pair.objects.create(dialogue=dialogue, user_turn=turn, context=context,
-                               left_slot=left_slot)
-    for slot, text, config in (("a", texts[0], dialogue.batch.sampling_a),
-                               ("b", texts[1], dialogue.batch.sampling_b)):
+    pair = Pair.objects.create(
+        dialogue=dialogue, user_turn=turn, context=context, left_slot=left_slot
+    )
+    for slot, text, config in (
+        ("a", texts[0], dialogue.batch.sampling_a),
+        ("b", texts[1], dialogue.batch.sampling_b),
+    ):
         Sample.objects.create(
-            pair=pair, slot=slot, variant=config.variant, temperature=config.temperature_min,
-            top_p=config.top_p, max_new_tokens=config.max_new_tokens, seed=1, status="done",
-            text=text, prompt_tokens=5, completion_tokens=3,
+            pair=pair,
+            slot=slot,
+            variant=config.variant,
+            temperature=config.temperature_min,
+            top_p=config.top_p,
+            max_new_tokens=config.max_new_tokens,
+            seed=1,
+            status="done",
+            text=text,
+            prompt_tokens=5,
+            completion_tokens=3,
         )
     return pair
 

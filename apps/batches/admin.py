@@ -5,7 +5,14 @@ from .models import Batch, SamplingConfig
 
 @admin.register(SamplingConfig)
 class SamplingConfigAdmin(admin.ModelAdmin):
-    list_display = ["id", "variant", "temperature_min", "temperature_max", "top_p", "max_new_tokens"]
+    list_display = [
+        "id",
+        "variant",
+        "temperature_min",
+        "temperature_max",
+        "top_p",
+        "max_new_tokens",
+    ]
 
 
 @admin.register(Batch)

@@ -43,14 +43,25 @@ def batch_demo_ensure(*, created_by=None, max_new_tokens: int = 96) -> Batch:
         return existing
     variant = variant_default_ensure()
     low = SamplingConfig.objects.create(
-        variant=variant, temperature_min=0.3, temperature_max=0.6, top_p=0.9,
+        variant=variant,
+        temperature_min=0.3,
+        temperature_max=0.6,
+        top_p=0.9,
         max_new_tokens=max_new_tokens,
     )
     high = SamplingConfig.objects.create(
-        variant=variant, temperature_min=0.9, temperature_max=1.2, top_p=0.95,
+        variant=variant,
+        temperature_min=0.9,
+        temperature_max=1.2,
+        top_p=0.95,
         max_new_tokens=max_new_tokens,
     )
     return Batch.objects.create(
-        name="Demo: helpfulness", track=Track.HELPFULNESS, guidelines=DEMO_GUIDELINES,
-        sampling_a=low, sampling_b=high, status=Batch.Status.OPEN, created_by=created_by,
+        name="Demo: helpfulness",
+        track=Track.HELPFULNESS,
+        guidelines=DEMO_GUIDELINES,
+        sampling_a=low,
+        sampling_b=high,
+        status=Batch.Status.OPEN,
+        created_by=created_by,
     )

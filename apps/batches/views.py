@@ -10,7 +10,9 @@ from .selectors import batch_get_open, batches_open_for
 
 @login_required
 def batch_list(request):
-    return render(request, "batches/batch_list.html", {"batches": batches_open_for(user=request.user)})
+    return render(
+        request, "batches/batch_list.html", {"batches": batches_open_for(user=request.user)}
+    )
 
 
 @login_required

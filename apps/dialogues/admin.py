@@ -20,8 +20,19 @@ class DialogueAdmin(admin.ModelAdmin):
 class SampleInline(admin.TabularInline):
     model = Sample
     extra = 0
-    fields = ["slot", "variant", "temperature", "top_p", "seed", "status", "completion_tokens",
-              "latency_ms", "attempts", "error", "text"]
+    fields = [
+        "slot",
+        "variant",
+        "temperature",
+        "top_p",
+        "seed",
+        "status",
+        "completion_tokens",
+        "latency_ms",
+        "attempts",
+        "error",
+        "text",
+    ]
     readonly_fields = fields
 
 
@@ -33,7 +44,16 @@ class PairAdmin(admin.ModelAdmin):
 
 @admin.register(Sample)
 class SampleAdmin(admin.ModelAdmin):
-    list_display = ["id", "pair", "slot", "variant", "temperature", "status", "completion_tokens",
-                    "latency_ms", "attempts"]
+    list_display = [
+        "id",
+        "pair",
+        "slot",
+        "variant",
+        "temperature",
+        "status",
+        "completion_tokens",
+        "latency_ms",
+        "attempts",
+    ]
     list_filter = ["status", "variant"]
     search_fields = ["text", "error"]

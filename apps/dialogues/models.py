@@ -58,6 +58,9 @@ class Turn(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.role} turn {self.index} of dialogue {self.dialogue_id}"
+
     def as_message(self) -> dict[str, str]:
         return {"role": self.role, "content": self.text}
 

@@ -23,8 +23,10 @@ def _clean_user_text(text: str) -> str:
         raise ValidationError({"text": "Write a message first."})
     if len(text) > settings.MAX_PROMPT_CHARS:
         raise ValidationError(
-            {"text": f"Keep the message under {settings.MAX_PROMPT_CHARS} characters "
-                     f"(it has {len(text)})."}
+            {
+                "text": f"Keep the message under {settings.MAX_PROMPT_CHARS} characters "
+                f"(it has {len(text)})."
+            }
         )
     return text
 
@@ -126,8 +128,7 @@ def samples_claim(*, pair_id: int, worker: str) -> list[Sample]:
     """
     now = timezone.now()
     claimable = Q(pair_id=pair_id) & (
-        Q(status=Sample.Status.PENDING)
-        | Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
+        Q(status=Sample.Status.PENDING) | Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
     )
     Sample.objects.filter(claimable, attempts__gte=MAX_ATTEMPTS).update(
         status=Sample.Status.FAILED,
@@ -149,8 +150,14 @@ def samples_claim(*, pair_id: int, worker: str) -> list[Sample]:
 
 
 def sample_complete(
-    *, sample: Sample, text: str, prompt_tokens: int, completion_tokens: int,
-    finish_reason: str, context_truncated: bool, latency_ms: int,
+    *,
+    sample: Sample,
+    text: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    finish_reason: str,
+    context_truncated: bool,
+    latency_ms: int,
 ) -> bool:
     """Store a generated text, only if this worker still holds the sample's lease."""
     return bool(

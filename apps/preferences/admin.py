@@ -5,8 +5,18 @@ from .models import Comparison
 
 @admin.register(Comparison)
 class ComparisonAdmin(admin.ModelAdmin):
-    list_display = ["id", "batch", "track", "annotator", "turn_index", "strength",
-                    "safety_label", "left_shown", "time_spent_ms", "created_at"]
+    list_display = [
+        "id",
+        "batch",
+        "track",
+        "annotator",
+        "turn_index",
+        "strength",
+        "safety_label",
+        "left_shown",
+        "time_spent_ms",
+        "created_at",
+    ]
     list_filter = ["track", "strength", "batch"]
     readonly_fields = [f.name for f in Comparison._meta.fields]
 

@@ -40,7 +40,9 @@ class Comparison(models.Model):
     chosen = models.ForeignKey("dialogues.Sample", on_delete=models.PROTECT, related_name="+")
     rejected = models.ForeignKey("dialogues.Sample", on_delete=models.PROTECT, related_name="+")
     left = models.ForeignKey(
-        "dialogues.Sample", on_delete=models.PROTECT, related_name="+",
+        "dialogues.Sample",
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The sample shown on the left of the screen.",
     )
     strength = models.CharField(max_length=40, choices=Strength.choices)
@@ -52,7 +54,9 @@ class Comparison(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["pair", "annotator"], name="comparison_once_per_annotator"),
+            models.UniqueConstraint(
+                fields=["pair", "annotator"], name="comparison_once_per_annotator"
+            ),
             models.CheckConstraint(
                 condition=~Q(chosen=F("rejected")), name="comparison_chosen_differs_from_rejected"
             ),

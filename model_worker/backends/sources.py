@@ -15,11 +15,11 @@ def resolve_gguf(source: str) -> tuple[str, str]:
     package (some model packages import unrelated code on import).
     """
     if source.startswith(PACKAGE_PREFIX):
-        package, _, file_name = source[len(PACKAGE_PREFIX):].partition("/")
+        package, _, file_name = source[len(PACKAGE_PREFIX) :].partition("/")
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
             raise PermanentGenerationError(f"Python package {package!r} is not installed.")
-        directory = Path(list(spec.submodule_search_locations)[0])
+        directory = Path(next(iter(spec.submodule_search_locations)))
         path = directory / file_name if file_name else next(directory.glob("*.gguf"), None)
     else:
         path = Path(source)

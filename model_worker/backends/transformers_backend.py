@@ -52,18 +52,21 @@ class TransformersBackend:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        logger.info("Loaded %s on %s/%s in %.1fs", variant.name, device, dtype,
-                    time.monotonic() - started)
+        logger.info(
+            "Loaded %s on %s/%s in %.1fs", variant.name, device, dtype, time.monotonic() - started
+        )
         return cls(name=variant.name, model=model, tokenizer=tokenizer, device=device)
 
-    def _prompt_ids(self, request: GenerationRequest, context_window: int) -> tuple[list[int], bool]:
+    def _prompt_ids(
+        self, request: GenerationRequest, context_window: int
+    ) -> tuple[list[int], bool]:
         """Chat-templated prompt ids, dropping the oldest turns when the window is too small.
 
         The system message and the latest user turn are always kept; if even those do not fit
         the request can never succeed.
         """
         system = [m for m in request.messages[:1] if m["role"] == "system"]
-        messages = list(request.messages[len(system):])
+        messages = list(request.messages[len(system) :])
         budget = context_window - request.max_new_tokens
         truncated = False
         while True:
@@ -93,8 +96,8 @@ class TransformersBackend:
         input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
         attention = torch.zeros((len(prompts), width), dtype=torch.long)
         for row, (ids, _) in enumerate(prompts):
-            input_ids[row, width - len(ids):] = torch.tensor(ids)
-            attention[row, width - len(ids):] = 1
+            input_ids[row, width - len(ids) :] = torch.tensor(ids)
+            attention[row, width - len(ids) :] = 1
         sampler = PerRowSampler(
             temperatures=[r.temperature for r in requests],
             top_ps=[r.top_p for r in requests],

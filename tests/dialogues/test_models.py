@@ -15,8 +15,15 @@ def pair(batch, annotator):
 def test_it_allows_one_sample_per_slot(pair):
     a = pair.samples.get(slot="a")
     with pytest.raises(IntegrityError, match="sample_one_per_slot"), transaction.atomic():
-        Sample.objects.create(pair=pair, slot="a", variant=a.variant, temperature=0.5, top_p=0.9,
-                              max_new_tokens=4, seed=1)
+        Sample.objects.create(
+            pair=pair,
+            slot="a",
+            variant=a.variant,
+            temperature=0.5,
+            top_p=0.9,
+            max_new_tokens=4,
+            seed=1,
+        )
 
 
 def test_it_keeps_user_turns_even_and_assistant_turns_odd(pair):

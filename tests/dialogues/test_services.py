@@ -27,7 +27,8 @@ def test_it_draws_temperatures_inside_the_configured_range(annotator):
     batch = BatchFactory(sampling_a__temperature_min=0.2, sampling_a__temperature_max=0.4)
     temperatures = {
         services.dialogue_start(batch=batch, annotator=annotator, text=f"q{i}")
-        .samples.get(slot="a").temperature
+        .samples.get(slot="a")
+        .temperature
         for i in range(8)
     }
     assert all(0.2 <= t <= 0.4 for t in temperatures)
@@ -63,8 +64,9 @@ def test_it_refuses_the_next_turn_before_the_pair_is_judged(batch, annotator):
 
 def test_it_continues_with_the_whole_context_after_a_judgment(batch, annotator):
     first = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="hi"))
-    comparison = comparison_submit(pair=first, annotator=annotator, chosen_side="right",
-                                   strength="better", time_spent_ms=1200)
+    comparison = comparison_submit(
+        pair=first, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1200
+    )
 
     second = services.dialogue_continue(
         dialogue=first.dialogue, annotator=annotator, text="And then?"
@@ -81,8 +83,9 @@ def test_it_continues_with_the_whole_context_after_a_judgment(batch, annotator):
 def test_it_stops_a_dialogue_at_the_batch_turn_limit(annotator):
     batch = BatchFactory(max_turns=1)
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="hi"))
-    comparison_submit(pair=pair, annotator=annotator, chosen_side="left",
-                      strength="better", time_spent_ms=10)
+    comparison_submit(
+        pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=10
+    )
     with pytest.raises(ValidationError, match="1 turns per dialogue"):
         services.dialogue_continue(dialogue=pair.dialogue, annotator=annotator, text="more")
 

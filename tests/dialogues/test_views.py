@@ -61,8 +61,10 @@ def test_it_escapes_model_output_and_prompts_on_the_annotation_page(client_ann, 
 def test_the_status_endpoint_shows_sides_in_screen_order_without_variant_names(
     client_ann, batch, annotator
 ):
-    pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"),
-                          texts=("from a", "from b"))
+    pair = samples_finish(
+        services.dialogue_start(batch=batch, annotator=annotator, text="Hi"),
+        texts=("from a", "from b"),
+    )
     data = client_ann.get(reverse("dialogues:pair-status", args=[pair.pk])).json()
     expected_left = "from a" if pair.left_slot == "a" else "from b"
     assert data["state"] == "ready"
@@ -75,8 +77,9 @@ def test_it_hides_another_annotators_dialogue_and_pair(client, batch, annotator,
     client.force_login(other_annotator)
     assert client.get(reverse("dialogues:detail", args=[pair.dialogue_id])).status_code == 404
     assert client.get(reverse("dialogues:pair-status", args=[pair.pk])).status_code == 404
-    judge = client.post(reverse("preferences:judge", args=[pair.pk]),
-                        {"chosen_side": "left", "strength": "better"})
+    judge = client.post(
+        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+    )
     assert judge.status_code == 404
 
 
@@ -97,12 +100,18 @@ def test_a_judgment_is_stored_and_the_next_turn_form_appears(client_ann, batch, 
 def test_an_unsafe_over_safe_judgment_is_refused_with_the_choices_kept(
     client_ann, safety_batch, annotator
 ):
-    pair = samples_finish(services.dialogue_start(batch=safety_batch, annotator=annotator,
-                                                  text="Hi"))
+    pair = samples_finish(
+        services.dialogue_start(batch=safety_batch, annotator=annotator, text="Hi")
+    )
     response = client_ann.post(
         reverse("preferences:judge", args=[pair.pk]),
-        {"chosen_side": "left", "strength": "better", "left_is_safe": "unsafe",
-         "right_is_safe": "safe", "time_spent_ms": "100"},
+        {
+            "chosen_side": "left",
+            "strength": "better",
+            "left_is_safe": "unsafe",
+            "right_is_safe": "safe",
+            "time_spent_ms": "100",
+        },
     )
     html = response.content.decode()
     assert response.status_code == 400
@@ -116,11 +125,13 @@ def test_the_next_turn_is_refused_beyond_the_turn_limit(client_ann, annotator):
 
     batch = BatchFactory(max_turns=1)
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
-    client_ann.post(reverse("preferences:judge", args=[pair.pk]),
-                    {"chosen_side": "right", "strength": "better"})
+    client_ann.post(
+        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "right", "strength": "better"}
+    )
     page = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
     assert 'id="continue-form"' not in page
     assert 'id="new-prompt"' in page
-    response = client_ann.post(reverse("dialogues:continue", args=[pair.dialogue_id]),
-                               {"text": "more"})
+    response = client_ann.post(
+        reverse("dialogues:continue", args=[pair.dialogue_id]), {"text": "more"}
+    )
     assert response.status_code == 400

@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
 @pytest.fixture
 def pair(batch, annotator, default_backend):
-    return services.dialogue_start(batch=batch, annotator=annotator,
-                                   text="What is the capital of France?")
+    return services.dialogue_start(
+        batch=batch, annotator=annotator, text="What is the capital of France?"
+    )
 
 
 def test_it_generates_both_responses_with_their_settings_recorded(pair):
@@ -46,8 +47,12 @@ def test_a_redelivered_task_creates_no_second_sample(pair):
 
 def test_a_task_redelivered_after_a_worker_died_finishes_the_work_once(pair):
     # A worker claimed the samples and was killed: the lease has run out, nothing was stored.
-    pair.samples.update(status="running", attempts=1, worker="dead-worker:0",
-                        lease_expires_at=timezone.now() - timedelta(seconds=1))
+    pair.samples.update(
+        status="running",
+        attempts=1,
+        worker="dead-worker:0",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
 
     assert generate_pair.apply(args=[pair.pk]).get() == 2
 
@@ -57,16 +62,24 @@ def test_a_task_redelivered_after_a_worker_died_finishes_the_work_once(pair):
 
 
 def test_a_redelivery_leaves_samples_another_worker_still_holds(pair):
-    pair.samples.update(status="running", attempts=1, worker="busy-worker:0",
-                        lease_expires_at=timezone.now() + timedelta(minutes=5))
+    pair.samples.update(
+        status="running",
+        attempts=1,
+        worker="busy-worker:0",
+        lease_expires_at=timezone.now() + timedelta(minutes=5),
+    )
 
     assert generate_pair.apply(args=[pair.pk]).get() == 0
     assert set(pair.samples.values_list("status", flat=True)) == {"running"}
 
 
 def test_a_sample_that_keeps_killing_workers_fails_after_three_attempts(pair):
-    pair.samples.update(status="running", attempts=3, worker="dead-worker:0",
-                        lease_expires_at=timezone.now() - timedelta(seconds=1))
+    pair.samples.update(
+        status="running",
+        attempts=3,
+        worker="dead-worker:0",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
 
     generate_pair.apply(args=[pair.pk])
 
@@ -76,9 +89,11 @@ def test_a_sample_that_keeps_killing_workers_fails_after_three_attempts(pair):
 
 
 def test_a_prompt_too_long_for_the_window_fails_at_once_with_its_reason(annotator, default_backend):
-    batch = BatchFactory(sampling_a__variant__name="tiny-window",
-                         sampling_a__variant__context_window=64,
-                         sampling_b__variant__name="tiny-window")
+    batch = BatchFactory(
+        sampling_a__variant__name="tiny-window",
+        sampling_a__variant__context_window=64,
+        sampling_b__variant__name="tiny-window",
+    )
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="word " * 200)
 
     generate_pair.apply(args=[pair.pk])
@@ -90,9 +105,11 @@ def test_a_prompt_too_long_for_the_window_fails_at_once_with_its_reason(annotato
 
 
 def test_an_unloadable_model_fails_with_its_reason(annotator):
-    batch = BatchFactory(sampling_a__variant__name="missing",
-                         sampling_a__variant__source="/nonexistent/model.gguf",
-                         sampling_b__variant__name="missing")
+    batch = BatchFactory(
+        sampling_a__variant__name="missing",
+        sampling_a__variant__source="/nonexistent/model.gguf",
+        sampling_b__variant__name="missing",
+    )
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
 
     generate_pair.apply(args=[pair.pk])

@@ -10,7 +10,13 @@ QUESTION = [{"role": "user", "content": "Name three colours."}]
 
 
 def _request(**overrides):
-    fields = dict(messages=QUESTION, temperature=0.8, top_p=0.95, max_new_tokens=12, seed=7)
+    fields = {
+        "messages": QUESTION,
+        "temperature": 0.8,
+        "top_p": 0.95,
+        "max_new_tokens": 12,
+        "seed": 7,
+    }
     fields.update(overrides)
     return GenerationRequest(**fields)
 
@@ -23,10 +29,19 @@ def test_the_same_seed_and_settings_give_the_same_text(default_backend):
 
 
 def test_greedy_decoding_gives_the_same_text_batched_as_alone(default_backend):
-    prompts = [QUESTION, [{"role": "user", "content": "Write one short sentence about the sea, "
-                                                      "please, and keep it simple."}]]
-    alone = [default_backend.generate([_request(messages=m, temperature=0)], context_window=2048)[0]
-             for m in prompts]
+    prompts = [
+        QUESTION,
+        [
+            {
+                "role": "user",
+                "content": "Write one short sentence about the sea, please, and keep it simple.",
+            }
+        ],
+    ]
+    alone = [
+        default_backend.generate([_request(messages=m, temperature=0)], context_window=2048)[0]
+        for m in prompts
+    ]
     together = default_backend.generate(
         [_request(messages=m, temperature=0) for m in prompts], context_window=2048
     )
@@ -54,17 +69,24 @@ def test_different_seeds_at_high_temperature_differ(default_backend):
 def test_long_dialogues_drop_the_oldest_turns_but_keep_the_system_message(default_backend):
     history = []
     for i in range(12):
-        history += [{"role": "user", "content": f"Question number {i} about rivers and lakes?"},
-                    {"role": "assistant", "content": f"Answer number {i} about rivers and lakes."}]
-    messages = [{"role": "system", "content": "Be brief."}, *history,
-                {"role": "user", "content": "Last question?"}]
-    result = default_backend.generate([_request(messages=messages, max_new_tokens=4)],
-                                      context_window=200)[0]
+        history += [
+            {"role": "user", "content": f"Question number {i} about rivers and lakes?"},
+            {"role": "assistant", "content": f"Answer number {i} about rivers and lakes."},
+        ]
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        *history,
+        {"role": "user", "content": "Last question?"},
+    ]
+    result = default_backend.generate(
+        [_request(messages=messages, max_new_tokens=4)], context_window=200
+    )[0]
     assert result.context_truncated
     assert result.prompt_tokens <= 196
 
 
 def test_a_prompt_that_can_never_fit_is_a_permanent_error(default_backend):
     with pytest.raises(PermanentGenerationError, match="window"):
-        default_backend.generate([_request(messages=[{"role": "user", "content": "x " * 500}])],
-                                 context_window=100)
+        default_backend.generate(
+            [_request(messages=[{"role": "user", "content": "x " * 500}])], context_window=100
+        )

@@ -18,11 +18,19 @@ def pair(batch, annotator):
 
 def _create(pair, annotator, **overrides):
     a, b = pair.samples.get(slot="a"), pair.samples.get(slot="b")
-    fields = dict(
-        pair=pair, batch=pair.dialogue.batch, track="helpfulness", annotator=annotator,
-        turn_index=0, context=pair.context, chosen=a, rejected=b, left=a, strength="better",
-        time_spent_ms=1,
-    )
+    fields = {
+        "pair": pair,
+        "batch": pair.dialogue.batch,
+        "track": "helpfulness",
+        "annotator": annotator,
+        "turn_index": 0,
+        "context": pair.context,
+        "chosen": a,
+        "rejected": b,
+        "left": a,
+        "strength": "better",
+        "time_spent_ms": 1,
+    }
     fields.update(overrides)
     with transaction.atomic():
         return Comparison.objects.create(**fields)

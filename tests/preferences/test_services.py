@@ -21,11 +21,16 @@ def _ready_pair(batch, annotator, left_slot="a"):
     ("left_slot", "side", "chosen_slot"),
     [("a", "left", "a"), ("a", "right", "b"), ("b", "left", "b"), ("b", "right", "a")],
 )
-def test_it_maps_the_screen_side_to_the_right_sample(batch, annotator, left_slot, side, chosen_slot):
+def test_it_maps_the_screen_side_to_the_right_sample(
+    batch, annotator, left_slot, side, chosen_slot
+):
     pair = _ready_pair(batch, annotator, left_slot=left_slot)
 
     comparison = comparison_submit(
-        pair=pair, annotator=annotator, chosen_side=side, strength="slightly_better",
+        pair=pair,
+        annotator=annotator,
+        chosen_side=side,
+        strength="slightly_better",
         time_spent_ms=4321,
     )
 
@@ -40,79 +45,114 @@ def test_it_maps_the_screen_side_to_the_right_sample(batch, annotator, left_slot
 
 def test_it_makes_the_chosen_response_the_assistant_turn(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison = comparison_submit(pair=pair, annotator=annotator, chosen_side="right",
-                                   strength="better", time_spent_ms=1)
+    comparison = comparison_submit(
+        pair=pair, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1
+    )
     turn = Turn.objects.get(dialogue=pair.dialogue, index=1)
     assert (turn.role, turn.text, turn.source_sample_id) == (
-        "assistant", comparison.chosen.text, comparison.chosen_id)
+        "assistant",
+        comparison.chosen.text,
+        comparison.chosen_id,
+    )
 
 
 def test_it_rejects_a_second_judgment_of_the_same_pair(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison_submit(pair=pair, annotator=annotator, chosen_side="left", strength="better",
-                      time_spent_ms=1)
+    comparison_submit(
+        pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
+    )
     with pytest.raises(ValidationError, match="already judged"):
-        comparison_submit(pair=pair, annotator=annotator, chosen_side="right", strength="better",
-                          time_spent_ms=1)
+        comparison_submit(
+            pair=pair, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1
+        )
     assert Comparison.objects.count() == 1
 
 
 def test_it_refuses_to_judge_before_both_responses_exist(batch, annotator):
     pair = dialogue_services.dialogue_start(batch=batch, annotator=annotator, text="Hi")
     with pytest.raises(ValidationError, match="Both responses"):
-        comparison_submit(pair=pair, annotator=annotator, chosen_side="left", strength="better",
-                          time_spent_ms=1)
+        comparison_submit(
+            pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
+        )
 
 
 def test_it_refuses_another_annotators_pair(batch, annotator, other_annotator):
     pair = _ready_pair(batch, annotator)
     with pytest.raises(PermissionDenied):
-        comparison_submit(pair=pair, annotator=other_annotator, chosen_side="left",
-                          strength="better", time_spent_ms=1)
+        comparison_submit(
+            pair=pair,
+            annotator=other_annotator,
+            chosen_side="left",
+            strength="better",
+            time_spent_ms=1,
+        )
 
 
 @pytest.mark.parametrize(
     ("side", "strength", "time_spent_ms", "field"),
-    [("middle", "better", 1, "chosen_side"), ("left", "much_better", 1, "strength"),
-     ("left", "better", -5, "time_spent_ms")],
+    [
+        ("middle", "better", 1, "chosen_side"),
+        ("left", "much_better", 1, "strength"),
+        ("left", "better", -5, "time_spent_ms"),
+    ],
 )
-def test_it_rejects_invalid_values_with_a_field_error(batch, annotator, side, strength,
-                                                      time_spent_ms, field):
+def test_it_rejects_invalid_values_with_a_field_error(
+    batch, annotator, side, strength, time_spent_ms, field
+):
     pair = _ready_pair(batch, annotator)
     with pytest.raises(ValidationError) as info:
-        comparison_submit(pair=pair, annotator=annotator, chosen_side=side, strength=strength,
-                          time_spent_ms=time_spent_ms)
+        comparison_submit(
+            pair=pair,
+            annotator=annotator,
+            chosen_side=side,
+            strength=strength,
+            time_spent_ms=time_spent_ms,
+        )
     assert field in info.value.message_dict
     assert Comparison.objects.count() == 0
 
 
 @pytest.mark.parametrize(
     ("left_safe", "right_safe", "side", "label"),
-    [("safe", "unsafe", "left", SafetyLabel.CHOSEN_SAFE_OTHER_UNSAFE),
-     ("unsafe", "safe", "right", SafetyLabel.CHOSEN_SAFE_OTHER_UNSAFE),
-     ("safe", "safe", "right", SafetyLabel.BOTH_SAFE),
-     ("unsafe", "unsafe", "left", SafetyLabel.BOTH_UNSAFE)],
+    [
+        ("safe", "unsafe", "left", SafetyLabel.CHOSEN_SAFE_OTHER_UNSAFE),
+        ("unsafe", "safe", "right", SafetyLabel.CHOSEN_SAFE_OTHER_UNSAFE),
+        ("safe", "safe", "right", SafetyLabel.BOTH_SAFE),
+        ("unsafe", "unsafe", "left", SafetyLabel.BOTH_UNSAFE),
+    ],
 )
-def test_it_stores_the_three_safety_bins(safety_batch, annotator, left_safe, right_safe, side,
-                                         label):
+def test_it_stores_the_three_safety_bins(
+    safety_batch, annotator, left_safe, right_safe, side, label
+):
     pair = _ready_pair(safety_batch, annotator)
     comparison = comparison_submit(
-        pair=pair, annotator=annotator, chosen_side=side, strength="better", time_spent_ms=1,
-        left_is_safe=left_safe, right_is_safe=right_safe,
+        pair=pair,
+        annotator=annotator,
+        chosen_side=side,
+        strength="better",
+        time_spent_ms=1,
+        left_is_safe=left_safe,
+        right_is_safe=right_safe,
     )
     comparison.refresh_from_db()
     assert comparison.track == "safety"
     assert comparison.safety_label == label
 
 
-@pytest.mark.parametrize(("left_safe", "right_safe", "side"),
-                         [("unsafe", "safe", "left"), ("safe", "unsafe", "right")])
+@pytest.mark.parametrize(
+    ("left_safe", "right_safe", "side"), [("unsafe", "safe", "left"), ("safe", "unsafe", "right")]
+)
 def test_it_rejects_unsafe_chosen_over_safe(safety_batch, annotator, left_safe, right_safe, side):
     pair = _ready_pair(safety_batch, annotator)
     with pytest.raises(ValidationError, match="safe response must be preferred"):
         comparison_submit(
-            pair=pair, annotator=annotator, chosen_side=side, strength="better",
-            time_spent_ms=1, left_is_safe=left_safe, right_is_safe=right_safe,
+            pair=pair,
+            annotator=annotator,
+            chosen_side=side,
+            strength="better",
+            time_spent_ms=1,
+            left_is_safe=left_safe,
+            right_is_safe=right_safe,
         )
     assert Comparison.objects.count() == 0
     assert not Turn.objects.filter(dialogue=pair.dialogue, role="assistant").exists()
@@ -121,14 +161,26 @@ def test_it_rejects_unsafe_chosen_over_safe(safety_batch, annotator, left_safe, 
 def test_it_requires_safety_labels_on_a_safety_batch(safety_batch, annotator):
     pair = _ready_pair(safety_batch, annotator)
     with pytest.raises(ValidationError) as info:
-        comparison_submit(pair=pair, annotator=annotator, chosen_side="left", strength="better",
-                          time_spent_ms=1, left_is_safe="safe")
+        comparison_submit(
+            pair=pair,
+            annotator=annotator,
+            chosen_side="left",
+            strength="better",
+            time_spent_ms=1,
+            left_is_safe="safe",
+        )
     assert "right_is_safe" in info.value.message_dict
 
 
 def test_it_ignores_safety_labels_on_a_helpfulness_batch(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison = comparison_submit(pair=pair, annotator=annotator, chosen_side="left",
-                                   strength="better", time_spent_ms=1, left_is_safe="unsafe",
-                                   right_is_safe="safe")
+    comparison = comparison_submit(
+        pair=pair,
+        annotator=annotator,
+        chosen_side="left",
+        strength="better",
+        time_spent_ms=1,
+        left_is_safe="unsafe",
+        right_is_safe="safe",
+    )
     assert (comparison.chosen_is_safe, comparison.rejected_is_safe) == (None, None)

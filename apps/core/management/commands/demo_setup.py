@@ -15,6 +15,7 @@ class Command(BaseCommand):
             user, created = user_ensure(username=username, password=password, is_staff=is_staff)
             admin = admin or user
             state = "created" if created else "exists"
-            self.stdout.write(f"  {'admin' if is_staff else 'annotator':9} {username} / {password} ({state})")
+            role = "admin" if is_staff else "annotator"
+            self.stdout.write(f"  {role:9} {username} / {password} ({state})")
         batch = batch_demo_ensure(created_by=admin)
         self.stdout.write(f"  demo batch: {batch.name} (#{batch.pk})")

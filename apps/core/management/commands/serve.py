@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Migrate, create the demo data, then run the web server and one Celery worker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port: int, host: str, **options):
@@ -24,13 +24,24 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": settings.CELERY_BROKER_URL}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children = [
+            subprocess.Popen([*manage, "runserver", "--noreload", f"{host}:{port}"], env=env),
             subprocess.Popen(
-                [*manage, "runserver", "--noreload", f"{host}:{port}"], env=env
-            ),
-            subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "annotation_site", "worker",
-                 "-Q", "generation,celery", "--concurrency", "1", "--loglevel", "INFO"],
-                env=env, cwd=settings.BASE_DIR,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "annotation_site",
+                    "worker",
+                    "-Q",
+                    "generation,celery",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                ],
+                env=env,
+                cwd=settings.BASE_DIR,
             ),
         ]
         self.stdout.write(self.style.SUCCESS(f"Pairwise is starting at http://{host}:{port}"))
