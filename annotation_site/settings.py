@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "apps.batches",
     "apps.dialogues",
     "apps.preferences",
+    "apps.fleet",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +121,20 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT_S", default=3600),
 }
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "BROKER_VISIBILITY_TIMEOUT_S must exceed the hard time limit "
+        f"({CELERY_TASK_TIME_LIMIT}s), or running tasks get delivered a second time."
+    )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-generation": {
+        "task": "model_worker.tasks.reconcile_generation",
+        "schedule": env.int("RECONCILE_EVERY_S", default=30),
+    },
+}
 
 # --- Generation -------------------------------------------------------------------------
 DEFAULT_MODEL_SOURCE = env.str(
@@ -128,7 +142,13 @@ DEFAULT_MODEL_SOURCE = env.str(
 )
 DEFAULT_MODEL_NAME = env.str("DEFAULT_MODEL_NAME", default="SmolLM2-135M-Instruct")
 WORKER_PRELOAD_MODELS = env.bool("WORKER_PRELOAD_MODELS", default=True)
-GENERATION_LEASE_S = env.int("GENERATION_LEASE_S", default=300)
+GENERATION_LEASE_S = env.int("GENERATION_LEASE_S", default=60)
+GENERATION_MAX_BATCH = env.int("GENERATION_MAX_BATCH", default=32)
+GENERATION_MAX_WAIT_MS = env.int("GENERATION_MAX_WAIT_MS", default=50)
+GENERATION_STREAM_EVERY = env.int("GENERATION_STREAM_EVERY", default=8)
+RECONCILE_EVERY_S = env.int("RECONCILE_EVERY_S", default=30)
+RECONCILE_PENDING_AFTER_S = env.int("RECONCILE_PENDING_AFTER_S", default=30)
+WORKER_HEARTBEAT_S = env.int("WORKER_HEARTBEAT_S", default=10)
 MAX_PROMPT_CHARS = env.int("MAX_PROMPT_CHARS", default=8000)
 
 LOGGING = {

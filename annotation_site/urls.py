@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("batches/", include("apps.batches.urls")),
+    path("fleet/", include("apps.fleet.urls")),
     path("", include("apps.dialogues.urls")),
     path("", include("apps.preferences.urls")),
 ]

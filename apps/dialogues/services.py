@@ -2,19 +2,15 @@
 
 import random
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
+
 
 from apps.batches.models import Batch, SamplingConfig
 
 from .models import Dialogue, Pair, Sample, Turn
-
-MAX_ATTEMPTS = 3
 
 
 def _clean_user_text(text: str) -> str:
@@ -118,75 +114,3 @@ def pair_retry(*, pair: Pair, annotator) -> None:
     if not reset:
         raise ValidationError("Nothing to retry: no response of this pair has failed.")
     generate_pair.delay_on_commit(pair.pk)
-
-
-def samples_claim(*, pair_id: int, worker: str) -> list[Sample]:
-    """Claim the pair's samples that are pending or whose lease ran out (one conditional UPDATE).
-
-    Two workers never hold the same sample: the UPDATE only matches unclaimed or expired rows.
-    A sample that already used up its attempts is failed instead of claimed again.
-    """
-    now = timezone.now()
-    claimable = Q(pair_id=pair_id) & (
-        Q(status=Sample.Status.PENDING) | Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
-    )
-    Sample.objects.filter(claimable, attempts__gte=MAX_ATTEMPTS).update(
-        status=Sample.Status.FAILED,
-        error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
-        finished_at=now,
-    )
-    token = f"{worker}:{secrets.token_hex(4)}"
-    Sample.objects.filter(claimable, attempts__lt=MAX_ATTEMPTS).update(
-        status=Sample.Status.RUNNING,
-        worker=token,
-        lease_expires_at=now + timedelta(seconds=settings.GENERATION_LEASE_S),
-        attempts=F("attempts") + 1,
-    )
-    return list(
-        Sample.objects.filter(pair_id=pair_id, status=Sample.Status.RUNNING, worker=token)
-        .select_related("variant", "pair")
-        .order_by("slot")
-    )
-
-
-def sample_complete(
-    *,
-    sample: Sample,
-    text: str,
-    prompt_tokens: int,
-    completion_tokens: int,
-    finish_reason: str,
-    context_truncated: bool,
-    latency_ms: int,
-) -> bool:
-    """Store a generated text, only if this worker still holds the sample's lease."""
-    return bool(
-        Sample.objects.filter(
-            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
-        ).update(
-            status=Sample.Status.DONE,
-            text=text,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            finish_reason=finish_reason,
-            context_truncated=context_truncated,
-            latency_ms=latency_ms,
-            error="",
-            lease_expires_at=None,
-            finished_at=timezone.now(),
-        )
-    )
-
-
-def sample_fail(*, sample: Sample, error: str) -> bool:
-    """Record a permanent failure on the sample, where the annotator will see it."""
-    return bool(
-        Sample.objects.filter(
-            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
-        ).update(
-            status=Sample.Status.FAILED,
-            error=error[:2000] or "Unknown error",
-            lease_expires_at=None,
-            finished_at=timezone.now(),
-        )
-    )

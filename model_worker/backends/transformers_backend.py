@@ -3,6 +3,7 @@
 import logging
 import os
 import time
+from collections.abc import Callable
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
@@ -87,17 +88,56 @@ class TransformersBackend:
 
     @torch.inference_mode()
     def generate(
-        self, requests: list[GenerationRequest], *, context_window: int
-    ) -> list[GenerationResult]:
-        prompts = [self._prompt_ids(r, context_window) for r in requests]
+        self,
+        requests: list[GenerationRequest],
+        *,
+        context_window: int,
+        on_progress: Callable[[list[str]], None] | None = None,
+        progress_every: int = 8,
+    ) -> list[GenerationResult | PermanentGenerationError]:
+        """Generate all requests in one batched call; a request that can never run gets its
+        error in its place and does not hold the others back."""
+        outcomes: list[GenerationResult | PermanentGenerationError | None] = [None] * len(requests)
+        runnable: list[tuple[int, list[int], bool]] = []
+        for index, request in enumerate(requests):
+            try:
+                ids, truncated = self._prompt_ids(request, context_window)
+                runnable.append((index, ids, truncated))
+            except PermanentGenerationError as exc:
+                outcomes[index] = exc
+        if runnable:
+            batch = [requests[i] for i, _, _ in runnable]
+            texts = self._generate_batch(
+                batch, [ids for _, ids, _ in runnable], on_progress, progress_every
+            )
+            for (index, ids, truncated), (tokens, finish) in zip(runnable, texts, strict=True):
+                outcomes[index] = GenerationResult(
+                    text=self._decode(tokens),
+                    prompt_tokens=len(ids),
+                    completion_tokens=len(tokens),
+                    finish_reason=finish,
+                    context_truncated=truncated,
+                )
+        return outcomes  # type: ignore[return-value]
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+
+    def _generate_batch(self, requests, prompts, on_progress, progress_every):
         pad_id = self.tokenizer.pad_token_id
         eos_id = self.tokenizer.convert_tokens_to_ids(self.tokenizer.eos_token)
-        width = max(len(ids) for ids, _ in prompts)
+        width = max(len(ids) for ids in prompts)
         input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
         attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, (ids, _) in enumerate(prompts):
+        for row, ids in enumerate(prompts):
             input_ids[row, width - len(ids) :] = torch.tensor(ids)
             attention[row, width - len(ids) :] = 1
+        progress = None
+        if on_progress is not None:
+
+            def progress(generated: list[list[int]]) -> None:
+                on_progress([self._decode(tokens) for tokens in generated])
+
         sampler = PerRowSampler(
             temperatures=[r.temperature for r in requests],
             top_ps=[r.top_p for r in requests],
@@ -105,6 +145,8 @@ class TransformersBackend:
             seeds=[r.seed for r in requests],
             prompt_length=width,
             eos_token_id=eos_id,
+            on_progress=progress,
+            progress_every=progress_every,
         )
         output = self.model.generate(
             input_ids=input_ids.to(self.device),
@@ -120,18 +162,10 @@ class TransformersBackend:
         )
         results = []
         for row, request in enumerate(requests):
-            new_tokens = output[row, width:].tolist()
+            tokens = output[row, width:].tolist()
             finish = "length"
-            if eos_id in new_tokens:
-                new_tokens = new_tokens[: new_tokens.index(eos_id)]
-                finish = "stop" if len(new_tokens) < request.max_new_tokens else "length"
-            results.append(
-                GenerationResult(
-                    text=self.tokenizer.decode(new_tokens, skip_special_tokens=True).strip(),
-                    prompt_tokens=len(prompts[row][0]),
-                    completion_tokens=len(new_tokens),
-                    finish_reason=finish,
-                    context_truncated=prompts[row][1],
-                )
-            )
+            if eos_id in tokens:
+                tokens = tokens[: tokens.index(eos_id)]
+                finish = "stop" if len(tokens) < request.max_new_tokens else "length"
+            results.append((tokens, finish))
         return results

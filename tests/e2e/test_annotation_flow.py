@@ -53,8 +53,9 @@ def wait_until_generated(page, worker, timeout_ms: int) -> None:
             "document.getElementById('pair').dataset.state !== 'generating'", timeout=timeout_ms
         )
     except PlaywrightError:
-        pytest.fail(f"The pair was still generating after {timeout_ms} ms. Worker log:\n"
-                    f"{worker.log_tail()}")
+        pytest.fail(
+            f"The pair was still generating after {timeout_ms} ms. Worker log:\n{worker.log_tail()}"
+        )
     state = pair_on_screen(page)["state"]
     if state != "ready":
         error = page.locator("#pair-error-text").text_content()
@@ -165,7 +166,8 @@ def test_two_turn_dialogue_judged_by_keyboard_then_mouse(live_server, celery_wor
 
     # What was stored.
     comparisons = list(
-        Comparison.objects.filter(annotator=annotator).order_by("turn_index")
+        Comparison.objects.filter(annotator=annotator)
+        .order_by("turn_index")
         .select_related("pair", "left", "chosen", "rejected")
     )
     assert [c.turn_index for c in comparisons] == [0, 2]

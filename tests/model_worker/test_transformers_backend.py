@@ -85,8 +85,22 @@ def test_long_dialogues_drop_the_oldest_turns_but_keep_the_system_message(defaul
     assert result.prompt_tokens <= 196
 
 
-def test_a_prompt_that_can_never_fit_is_a_permanent_error(default_backend):
-    with pytest.raises(PermanentGenerationError, match="window"):
-        default_backend.generate(
-            [_request(messages=[{"role": "user", "content": "x " * 500}])], context_window=100
-        )
+def test_a_prompt_that_can_never_fit_fails_alone_and_the_others_still_run(default_backend):
+    too_long = _request(messages=[{"role": "user", "content": "x " * 500}])
+    results = default_backend.generate([too_long, _request(max_new_tokens=4)], context_window=100)
+    assert isinstance(results[0], PermanentGenerationError)
+    assert "window" in str(results[0])
+    assert results[1].completion_tokens >= 1
+
+
+def test_it_reports_partial_texts_while_generating(default_backend):
+    seen: list[list[str]] = []
+    results = default_backend.generate(
+        [_request(temperature=0, max_new_tokens=12), _request(seed=3, max_new_tokens=12)],
+        context_window=2048,
+        on_progress=lambda texts: seen.append(list(texts)),
+        progress_every=4,
+    )
+    assert seen, "no progress was reported"
+    assert all(len(texts) == 2 for texts in seen)
+    assert results[0].text.startswith(seen[0][0].strip())

@@ -39,6 +39,10 @@ class Command(BaseCommand):
                     "1",
                     "--loglevel",
                     "INFO",
+                    # Embedded beat runs the reconciler; one scheduler for this one worker.
+                    "--beat",
+                    "--schedule",
+                    str(settings.DATA_DIR / "celerybeat-schedule"),
                 ],
                 env=env,
                 cwd=settings.BASE_DIR,

@@ -1,0 +1,147 @@
+"""Writes a generation worker makes on samples: claim under a lease, stream, complete, fail.
+
+The database is the source of truth; the broker only wakes workers up. A worker claims
+samples with a row lock (SKIP LOCKED on PostgreSQL) plus a conditional UPDATE, so two workers
+never hold the same sample, and a store only succeeds while the worker still holds the lease.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from .models import Sample
+
+MAX_ATTEMPTS = 3
+
+
+def _claimable(now) -> Q:
+    return Q(status=Sample.Status.PENDING) | Q(
+        status=Sample.Status.RUNNING, lease_expires_at__lt=now
+    )
+
+
+def samples_give_up(*, now=None) -> int:
+    """Fail the claimable samples that already killed MAX_ATTEMPTS workers."""
+    now = now or timezone.now()
+    return Sample.objects.filter(_claimable(now), attempts__gte=MAX_ATTEMPTS).update(
+        status=Sample.Status.FAILED,
+        error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
+        lease_expires_at=None,
+        finished_at=now,
+    )
+
+
+@transaction.atomic
+def samples_claim(*, pair_id: int | None, worker: str, limit: int = 2) -> list[Sample]:
+    """Claim up to `limit` samples: the given pair's first, then the oldest waiting ones.
+
+    Claiming other requests' samples is what batches across requests: their own tasks,
+    when they arrive, find nothing left and finish at once.
+    """
+    now = timezone.now()
+    samples_give_up(now=now)
+    first = Case(When(pair_id=pair_id, then=Value(0)), default=Value(1))
+    candidates = list(
+        Sample.objects.select_for_update(skip_locked=True)
+        .filter(_claimable(now), attempts__lt=MAX_ATTEMPTS)
+        .order_by(first, "created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not candidates:
+        return []
+    token = f"{worker}:{secrets.token_hex(4)}"
+    Sample.objects.filter(_claimable(now), pk__in=candidates, attempts__lt=MAX_ATTEMPTS).update(
+        status=Sample.Status.RUNNING,
+        worker=token,
+        text="",
+        lease_expires_at=now + timedelta(seconds=settings.GENERATION_LEASE_S),
+        attempts=F("attempts") + 1,
+    )
+    return list(
+        Sample.objects.filter(status=Sample.Status.RUNNING, worker=token)
+        .select_related("variant", "pair")
+        .order_by("created_at", "pk")
+    )
+
+
+def samples_stream(*, samples: list[Sample], texts: list[str]) -> None:
+    """Store partial texts so annotators watch responses appear, and renew the lease.
+
+    Renewing on progress keeps the lease short (a dead worker's work comes back quickly)
+    while long generations by a live worker stay claimed. Leases lost meanwhile are skipped.
+    """
+    lease = timezone.now() + timedelta(seconds=settings.GENERATION_LEASE_S)
+    for sample, text in zip(samples, texts, strict=True):
+        sample.text = text
+        sample.lease_expires_at = lease
+    if samples:
+        Sample.objects.filter(status=Sample.Status.RUNNING, worker=samples[0].worker).bulk_update(
+            samples, ["text", "lease_expires_at"]
+        )
+
+
+def sample_complete(
+    *,
+    sample: Sample,
+    text: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    finish_reason: str,
+    context_truncated: bool,
+    latency_ms: int,
+) -> bool:
+    """Store a generated text, only if this worker still holds the sample's lease."""
+    return bool(
+        Sample.objects.filter(
+            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
+        ).update(
+            status=Sample.Status.DONE,
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=finish_reason,
+            context_truncated=context_truncated,
+            latency_ms=latency_ms,
+            error="",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def sample_fail(*, sample: Sample, error: str) -> bool:
+    """Record a permanent failure on the sample, where the annotator will see it."""
+    return bool(
+        Sample.objects.filter(
+            pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
+        ).update(
+            status=Sample.Status.FAILED,
+            error=error[:2000] or "Unknown error",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def samples_release(*, samples: list[Sample], error: str) -> int:
+    """Give samples back to the queue after a transient error, keeping the reason visible."""
+    if not samples:
+        return 0
+    return Sample.objects.filter(
+        pk__in=[s.pk for s in samples], status=Sample.Status.RUNNING, worker=samples[0].worker
+    ).update(status=Sample.Status.PENDING, error=error[:2000], lease_expires_at=None, text="")
+
+
+def samples_stranded(*, older_than_s: int) -> list[int]:
+    """Pairs with work nobody is doing: pending for a while, or running past their lease.
+
+    Used by the reconciler after the broker lost its messages (restart, FLUSHALL).
+    """
+    now = timezone.now()
+    waiting = Q(status=Sample.Status.PENDING, created_at__lt=now - timedelta(seconds=older_than_s))
+    expired = Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
+    return sorted(set(Sample.objects.filter(waiting | expired).values_list("pair_id", flat=True)))

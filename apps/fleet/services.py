@@ -1,0 +1,48 @@
+"""Writes for the generation fleet: workers report themselves."""
+
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+
+def heartbeat_record(
+    *,
+    name: str,
+    hostname: str,
+    pid: int,
+    queues: str,
+    device: str,
+    variants: list[str],
+    samples_done: int,
+    last_error: str = "",
+    started_at=None,
+    stopped: bool = False,
+) -> WorkerHeartbeat:
+    now = timezone.now()
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        name=name,
+        defaults={
+            "hostname": hostname,
+            "pid": pid,
+            "queues": queues,
+            "device": device,
+            "variants": variants,
+            "samples_done": samples_done,
+            "last_error": last_error[:2000],
+            "last_seen": now,
+            "stopped_at": now if stopped else None,
+        },
+        create_defaults={
+            "hostname": hostname,
+            "pid": pid,
+            "queues": queues,
+            "device": device,
+            "variants": variants,
+            "samples_done": samples_done,
+            "last_error": last_error[:2000],
+            "last_seen": now,
+            "started_at": started_at or now,
+            "stopped_at": now if stopped else None,
+        },
+    )
+    return heartbeat
