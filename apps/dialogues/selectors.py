@@ -39,8 +39,10 @@ def pair_state(*, pair: Pair) -> dict:
         sample = samples[slot]
         sides[side] = {
             "status": sample.status,
-            "text": sample.text if sample.status == Sample.Status.DONE else "",
+            # Running samples carry their partial text, so the page can show it growing.
+            "text": sample.text if sample.status != Sample.Status.FAILED else "",
             "error": sample.error if sample.status == Sample.Status.FAILED else "",
+            "retrying": bool(sample.error) and sample.status == Sample.Status.PENDING,
         }
     statuses = {s["status"] for s in sides.values()}
     if statuses == {Sample.Status.DONE}:

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-
 from apps.batches.models import Batch, SamplingConfig
 
 from .models import Dialogue, Pair, Sample, Turn

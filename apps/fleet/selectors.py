@@ -52,7 +52,8 @@ def broker_queue_depth(queue: str = "generation") -> int | None:
     try:
         with app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            # Declaring is idempotent; a passive declare fails on Redis when the list is empty.
+            return connection.default_channel.queue_declare(queue=queue).message_count
     except Exception:  # a down broker is exactly what this page must show, not crash on
         return None
 

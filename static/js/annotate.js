@@ -27,7 +27,9 @@
         state.left.error || state.right.error;
     }
     ["left", "right"].forEach(function (side) {
-      if (state[side].status === "done") showText(side, state[side].text);
+      const box = document.getElementById(side + "-text");
+      box.classList.toggle("streaming", state[side].status === "running");
+      if (state[side].text || state[side].status === "done") showText(side, state[side].text);
     });
     if (state.state === "ready") {
       submit.disabled = false;
@@ -44,7 +46,7 @@
       })
       .then(function (state) {
         render(state);
-        if (state.state === "generating") setTimeout(poll, 700);
+        if (state.state === "generating") setTimeout(poll, 500);
       })
       .catch(function () { setTimeout(poll, 2000); });
   }

@@ -116,3 +116,29 @@ def test_an_unloadable_model_fails_with_its_reason(annotator):
 
     assert {s.status for s in pair.samples.all()} == {"failed"}
     assert "not found" in pair.samples.first().error
+
+
+def test_one_task_batches_every_waiting_request_and_the_others_find_nothing(
+    batch, annotator, default_backend, settings
+):
+    settings.GENERATION_MAX_BATCH = 8
+    pairs = [
+        services.dialogue_start(batch=batch, annotator=annotator, text=f"Say the number {i}.")
+        for i in range(3)
+    ]
+
+    assert generate_pair.apply(args=[pairs[1].pk]).get() == 6
+
+    assert [generate_pair.apply(args=[p.pk]).get() for p in pairs] == [0, 0, 0]
+    samples = Sample.objects.filter(pair__in=pairs)
+    assert samples.count() == 6
+    assert set(samples.values_list("status", flat=True)) == {"done"}
+    assert samples.values("worker").distinct().count() == 1
+
+
+def test_the_batch_size_caps_what_one_task_claims(batch, annotator, default_backend, settings):
+    settings.GENERATION_MAX_BATCH = 2
+    pairs = [services.dialogue_start(batch=batch, annotator=annotator, text="hi") for _ in range(2)]
+    assert generate_pair.apply(args=[pairs[1].pk]).get() == 2
+    assert set(pairs[1].samples.values_list("status", flat=True)) == {"done"}
+    assert set(pairs[0].samples.values_list("status", flat=True)) == {"pending"}

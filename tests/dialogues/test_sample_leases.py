@@ -1,0 +1,92 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.dialogues import services
+from apps.dialogues.models import Sample
+from apps.dialogues.sample_leases import (
+    sample_complete,
+    samples_claim,
+    samples_release,
+    samples_stranded,
+    samples_stream,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pairs(batch, annotator):
+    return [
+        services.dialogue_start(batch=batch, annotator=annotator, text=f"q{i}") for i in range(3)
+    ]
+
+
+def test_it_claims_the_asked_pair_first_then_the_oldest_waiting(pairs):
+    claimed = samples_claim(pair_id=pairs[2].pk, worker="w", limit=4)
+    assert [s.pair_id for s in claimed].count(pairs[2].pk) == 2
+    assert {s.pair_id for s in claimed} == {pairs[2].pk, pairs[0].pk}
+    assert all(s.status == "running" and s.attempts == 1 for s in claimed)
+    assert len({s.worker for s in claimed}) == 1
+
+
+def test_two_claims_never_share_a_sample(pairs):
+    first = samples_claim(pair_id=pairs[0].pk, worker="w1", limit=4)
+    second = samples_claim(pair_id=pairs[0].pk, worker="w2", limit=4)
+    assert len(first) == 4
+    assert len(second) == 2
+    assert not {s.pk for s in first} & {s.pk for s in second}
+
+
+def test_a_stale_worker_cannot_store_over_a_newer_claim(pairs):
+    old = samples_claim(pair_id=pairs[0].pk, worker="old", limit=1)[0]
+    Sample.objects.filter(pk=old.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    new = samples_claim(pair_id=pairs[0].pk, worker="new", limit=1)[0]
+    assert new.pk == old.pk
+
+    kwargs = dict(
+        text="late",
+        prompt_tokens=1,
+        completion_tokens=1,
+        finish_reason="stop",
+        context_truncated=False,
+        latency_ms=1,
+    )
+    assert not sample_complete(sample=old, **kwargs)
+    assert sample_complete(sample=new, **kwargs)
+
+
+def test_streaming_stores_partial_text_and_renews_the_lease(pairs, settings):
+    settings.GENERATION_LEASE_S = 600
+    claimed = samples_claim(pair_id=pairs[0].pk, worker="w", limit=2)
+    Sample.objects.filter(pk__in=[s.pk for s in claimed]).update(lease_expires_at=timezone.now())
+
+    samples_stream(samples=claimed, texts=["Hel", "Wor"])
+
+    rows = Sample.objects.filter(pk__in=[s.pk for s in claimed]).order_by("pk")
+    assert [r.text for r in rows] == ["Hel", "Wor"]
+    assert all(r.lease_expires_at > timezone.now() + timedelta(seconds=500) for r in rows)
+
+
+def test_streaming_skips_samples_whose_lease_was_lost(pairs):
+    claimed = samples_claim(pair_id=pairs[0].pk, worker="w", limit=1)
+    Sample.objects.filter(pk=claimed[0].pk).update(worker="someone-else")
+    samples_stream(samples=claimed, texts=["mine"])
+    assert Sample.objects.get(pk=claimed[0].pk).text == ""
+
+
+def test_a_released_sample_waits_again_with_its_reason(pairs):
+    claimed = samples_claim(pair_id=pairs[0].pk, worker="w", limit=2)
+    samples_release(samples=claimed, error="RuntimeError: CUDA out of memory")
+    rows = list(Sample.objects.filter(pk__in=[s.pk for s in claimed]))
+    assert {(r.status, r.error) for r in rows} == {("pending", "RuntimeError: CUDA out of memory")}
+
+
+def test_stranded_work_is_old_pending_or_past_its_lease(pairs):
+    assert samples_stranded(older_than_s=30) == []
+    Sample.objects.filter(pair=pairs[0]).update(created_at=timezone.now() - timedelta(minutes=5))
+    Sample.objects.filter(pair=pairs[1]).update(
+        status="running", lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert samples_stranded(older_than_s=30) == sorted([pairs[0].pk, pairs[1].pk])
