@@ -45,14 +45,14 @@ def test_a_stale_worker_cannot_store_over_a_newer_claim(pairs):
     new = samples_claim(pair_id=pairs[0].pk, worker="new", limit=1)[0]
     assert new.pk == old.pk
 
-    kwargs = dict(
-        text="late",
-        prompt_tokens=1,
-        completion_tokens=1,
-        finish_reason="stop",
-        context_truncated=False,
-        latency_ms=1,
-    )
+    kwargs = {
+        "text": "late",
+        "prompt_tokens": 1,
+        "completion_tokens": 1,
+        "finish_reason": "stop",
+        "context_truncated": False,
+        "latency_ms": 1,
+    }
     assert not sample_complete(sample=old, **kwargs)
     assert sample_complete(sample=new, **kwargs)
 

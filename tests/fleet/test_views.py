@@ -25,7 +25,7 @@ def test_it_is_for_staff_only(client, annotator):
 
 
 def test_it_tells_alive_from_silent_and_stopped_workers(staff_client):
-    kwargs = dict(hostname="h", queues="generation", device="cpu", samples_done=3)
+    kwargs = {"hostname": "h", "queues": "generation", "device": "cpu", "samples_done": 3}
     heartbeat_record(name="h:1", pid=1, variants=["SmolLM2-135M-Instruct"], **kwargs)
     silent = heartbeat_record(name="h:2", pid=2, variants=[], **kwargs)
     silent.__class__.objects.filter(pk=silent.pk).update(
