@@ -16,10 +16,14 @@ app.autodiscover_tasks(["model_worker"])
 
 
 def _start_generation_process(queues: str) -> None:
+    import threading
+
     from model_worker.heartbeat import heartbeat_start
     from model_worker.warmup import models_preload
 
-    models_preload()
+    # In a thread: a pool process must report "up" to its parent within seconds, and loading
+    # a model takes longer. A task arriving meanwhile waits on the model registry's lock.
+    threading.Thread(target=models_preload, name="pairwise-preload", daemon=True).start()
     heartbeat_start(queues=queues)
 
 
