@@ -1,0 +1,153 @@
+"""The pieces of `bench_generation`: a baseline, a greedy check and the real worker path."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from django.conf import settings
+from django.utils import timezone
+
+from .backends import GenerationRequest
+from .backends.transformers_backend import TransformersBackend
+
+
+def _load(variant) -> TransformersBackend:
+    return TransformersBackend.from_variant(variant)
+
+
+def baseline_run(*, variant, prompts, params, max_new_tokens) -> dict:
+    """Plain transformers `generate`, one request at a time, the same sampling settings."""
+    backend = _load(variant)
+    tokenizer, model = backend.tokenizer, backend.model
+    eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+    tokens = 0
+    started = time.perf_counter()
+    for prompt, p in zip(prompts, params, strict=True):
+        ids = tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], add_generation_prompt=True,
+            return_tensors="pt", return_dict=True,
+        ).to(backend.device)
+        torch.manual_seed(p["seed"])
+        out = model.generate(
+            **ids, do_sample=True, temperature=p["temperature"], top_p=p["top_p"],
+            max_new_tokens=max_new_tokens, pad_token_id=eos_id, eos_token_id=eos_id,
+        )
+        new = out[0, ids["input_ids"].shape[1]:].tolist()
+        tokens += new.index(eos_id) if eos_id in new else len(new)
+    seconds = time.perf_counter() - started
+    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
+            "device": backend.device, "threads": torch.get_num_threads()}
+
+
+def greedy_agreement(*, variant, prompts, max_new_tokens) -> float | None:
+    """Share of prompts whose greedy text is identical batched and alone."""
+    if max_new_tokens <= 0:
+        return None
+    backend = _load(variant)
+    requests = [
+        GenerationRequest(messages=[{"role": "user", "content": p}], temperature=0.0, top_p=1.0,
+                          max_new_tokens=max_new_tokens, seed=0)
+        for p in prompts
+    ]
+    window = variant.context_window
+    batched = [r.text for r in backend.generate(requests, context_window=window)]
+    alone = [backend.generate([r], context_window=window)[0].text for r in requests]
+    return round(sum(a == b for a, b in zip(alone, batched, strict=True)) / len(prompts), 4)
+
+
+def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
+    """Submit every request at once through the real path: pages' service, Celery, worker."""
+    from apps.dialogues.models import Sample
+
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = _start_worker(Path(tmp))
+        try:
+            _wait_for_model(variant_name=variant.name, worker=worker, since=timezone.now())
+            batch, annotator = _bench_batch(variant=variant, max_new_tokens=max_new_tokens)
+            try:
+                started = time.perf_counter()
+                pairs = _submit(batch=batch, annotator=annotator, prompts=prompts)
+                samples = Sample.objects.filter(pair__in=pairs)
+                while samples.exclude(status__in=["done", "failed"]).exists():
+                    if worker.poll() is not None:
+                        raise RuntimeError("The benchmark worker exited early.")
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - started
+                done = list(samples.filter(status="done"))
+                if len(done) != len(prompts):
+                    raise RuntimeError(f"{len(prompts) - len(done)} requests failed.")
+                tokens = sum(s.completion_tokens for s in done)
+                batches = len({s.worker for s in done})
+            finally:
+                _cleanup(batch=batch, annotator=annotator)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
+            "batches": batches}
+
+
+def _start_worker(tmp: Path) -> subprocess.Popen:
+    env = {**os.environ, "REDIS_URL": settings.CELERY_BROKER_URL, "WORKER_PRELOAD_MODELS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "annotation_site", "worker", "-Q", "generation",
+         "--concurrency", "1", "--loglevel", "WARNING", "-n", f"bench-{os.getpid()}@%h",
+         "--without-gossip", "--without-mingle"],
+        cwd=settings.BASE_DIR, env=env, stdout=(tmp / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for_model(*, variant_name: str, worker, since, timeout_s: float = 300) -> None:
+    from apps.fleet.models import WorkerHeartbeat
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError("The benchmark worker exited before it was ready.")
+        if WorkerHeartbeat.objects.filter(
+            last_seen__gte=since, variants__contains=[variant_name], stopped_at=None
+        ).exists():
+            return
+        time.sleep(0.5)
+    raise RuntimeError("The benchmark worker did not load the model in time.")
+
+
+def _bench_batch(*, variant, max_new_tokens):
+    from django.contrib.auth import get_user_model
+
+    from apps.batches.models import Batch, SamplingConfig
+
+    configs = [
+        SamplingConfig.objects.create(variant=variant, temperature_min=t, temperature_max=t,
+                                      top_p=0.95, max_new_tokens=max_new_tokens)
+        for t in (0.4, 1.0)
+    ]
+    batch = Batch.objects.create(
+        name=f"bench-generation-{os.getpid()}-{time.time_ns()}", track="helpfulness",
+        sampling_a=configs[0], sampling_b=configs[1], status=Batch.Status.OPEN,
+    )
+    annotator, _ = get_user_model().objects.get_or_create(username="bench-generation")
+    return batch, annotator
+
+
+def _submit(*, batch, annotator, prompts):
+    from apps.dialogues.services import dialogue_start
+
+    # Two requests per pair, as in real use: one per sampling configuration.
+    return [dialogue_start(batch=batch, annotator=annotator, text=p) for p in prompts[::2]]
+
+
+def _cleanup(*, batch, annotator) -> None:
+    from apps.dialogues.models import Dialogue
+
+    configs = [batch.sampling_a, batch.sampling_b]
+    Dialogue.objects.filter(batch=batch).delete()
+    batch.delete()
+    for config in configs:
+        config.delete()
+    annotator.delete()
