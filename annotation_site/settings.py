@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.core",
     "apps.accounts",
     "apps.catalog",
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
     "apps.dialogues",
     "apps.preferences",
     "apps.fleet",
+    "apps.exports",
 ]
 
 MIDDLEWARE = [
@@ -97,9 +100,23 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # `format` is an export option (trl, hh, ...), not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pairwise API",
+    "DESCRIPTION": "Batches, comparisons and preference-dataset exports.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the sidecar package: the docs work without reaching a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery -----------------------------------------------------------------------------
@@ -114,7 +131,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"model_worker.tasks.*": {"queue": "generation"}}
+CELERY_TASK_ROUTES = {
+    "model_worker.tasks.*": {"queue": "generation"},
+    "apps.exports.tasks.*": {"queue": "exports"},
+}
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("GENERATION_SOFT_TIME_LIMIT_S", default=600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # A task unacknowledged this long is redelivered; it must exceed the hard time limit.
@@ -157,3 +177,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Exports ----------------------------------------------------------------------------
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(DATA_DIR / "exports")))
+# Rows fetched per keyset query; the first query of a stream is smaller so bytes go out at once.
+EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=5000)
+EXPORT_FIRST_CHUNK_ROWS = env.int("EXPORT_FIRST_CHUNK_ROWS", default=200)
+EXPORT_PARQUET_ROW_GROUP = env.int("EXPORT_PARQUET_ROW_GROUP", default=20000)
+EXPORT_API_MAX_PAGE_SIZE = env.int("EXPORT_API_MAX_PAGE_SIZE", default=500)
+# A running job whose heartbeat is older than this shows as stalled (its worker stopped).
+EXPORT_STALL_AFTER_S = env.int("EXPORT_STALL_AFTER_S", default=120)
+# A job no worker has picked up for this long shows as stalled too.
+EXPORT_QUEUED_STALL_AFTER_S = env.int("EXPORT_QUEUED_STALL_AFTER_S", default=600)
+EXPORT_SOFT_TIME_LIMIT_S = env.int("EXPORT_SOFT_TIME_LIMIT_S", default=1800)
+if EXPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "EXPORT_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
+        "or a running export gets delivered a second time."
+    )

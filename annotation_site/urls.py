@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("apps.exports.urls")),
     path("batches/", include("apps.batches.urls")),
     path("fleet/", include("apps.fleet.urls")),
     path("", include("apps.dialogues.urls")),

@@ -1,7 +1,15 @@
 """Writes for accounts."""
 
+import secrets
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import ApiToken
+from .selectors import api_key_hash
 
 
 @transaction.atomic
@@ -15,3 +23,29 @@ def user_ensure(*, username: str, password: str, is_staff: bool = False) -> tupl
         user.set_password(password)
         user.save(update_fields=["password"])
     return user, created
+
+
+@transaction.atomic
+def api_token_create(
+    *, user, name: str, read_only: bool = True, batch_ids: list[int] | None = None
+) -> tuple[object, str]:
+    """Create a token and return it with its key (stored only as a hash: shown once)."""
+    key = "pw_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:10], key_hash=api_key_hash(key), read_only=read_only
+    )
+    if batch_ids:
+        token.batches.set(batch_ids)
+    return token, key
+
+
+def api_token_touch(*, token) -> None:
+    """Record use, at most once a minute per token (one conditional UPDATE, no read)."""
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
+    ).update(last_used_at=now)
+
+
+def api_token_revoke(*, token) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -34,7 +34,7 @@ class Command(BaseCommand):
                     "annotation_site",
                     "worker",
                     "-Q",
-                    "generation,celery",
+                    "generation,exports,celery",
                     "--concurrency",
                     "1",
                     "--loglevel",

@@ -1,0 +1,103 @@
+"""The dataset card written next to an export: what was selected, how, and what came out."""
+
+from collections import Counter
+
+from django.utils import timezone
+
+from .options import MARGINS, ExportOptions
+
+COUNTED = ("strength", "safety_label", "track", "batch", "chosen_variant", "rejected_variant")
+
+
+class CardBuilder:
+    """Counts records as they stream past; `as_dict()` is the card."""
+
+    def __init__(self, *, options: ExportOptions) -> None:
+        self.options = options
+        self.rows = 0
+        self.rows_read = 0
+        self.counts = {key: Counter() for key in (*COUNTED, "split")}
+
+    def add(self, records: list[dict]) -> None:
+        self.rows += len(records)
+        for key in COUNTED:
+            self.counts[key].update(r[key] for r in records)
+        if self.options.test_fraction > 0:
+            self.counts["split"].update(r["split"] for r in records)
+
+    def as_dict(self) -> dict:
+        options = self.options.as_dict()
+        filters = {
+            key: options[key]
+            for key in (
+                "batches",
+                "track",
+                "min_strength",
+                "drop_negligible",
+                "safety_labels",
+                "variants",
+                "created_after",
+                "created_before",
+                "split",
+            )
+        }
+        counts = {
+            key: {str(k): v for k, v in sorted(c.items(), key=lambda kv: str(kv[0]))}
+            for key, c in self.counts.items()
+        }
+        counts["safety_label"] = {
+            ("none (helpfulness)" if k == "None" else k): v
+            for k, v in counts["safety_label"].items()
+        }
+        return {
+            "rows": self.rows,
+            "format": options["format"],
+            "file_type": options["file_type"],
+            "margin_scheme": options["margin"],
+            "margins": MARGINS[options["margin"]],
+            "filters": filters,
+            "overlap": options["overlap"],
+            "split": {
+                "test_fraction": options["test_fraction"],
+                "seed": options["split_seed"],
+                "by": "dialogue",
+            },
+            "annotator_ids": options["annotator_ids"],
+            "counts": counts,
+            "exported_at": timezone.now().isoformat(),
+        }
+
+
+def card_readme(card: dict) -> str:
+    """The card as a README.md (Hugging Face dataset-card style)."""
+    lines = [
+        "---",
+        "pretty_name: Pairwise preference export",
+        "task_categories: [text-classification]",
+        "tags: [rlhf, reward-modeling, preference]",
+        "---",
+        "",
+        "# Pairwise preference export",
+        "",
+        "Human pairwise preferences collected with the Llama 2 protocol (Touvron et al., 2023):",
+        "a forced choice between two responses to the same dialogue context, with how much",
+        "better the chosen one is.",
+        "",
+        f"- Rows: **{card['rows']}**, format `{card['format']}`, file type `{card['file_type']}`",
+        f"- Exported at: {card['exported_at']}",
+        f"- Margin scheme: `{card['margin_scheme']}` (Llama 2, Table 27): {card['margins']}",
+        f"- Overlapping judgments of one pair: `{card['overlap']}`",
+        f"- Split by dialogue: test fraction {card['split']['test_fraction']}, "
+        f"seed {card['split']['seed']}",
+        f"- Annotator ids: {card['annotator_ids']}",
+        "",
+        "## Filters",
+        "",
+    ]
+    lines += [f"- {key}: `{value}`" for key, value in card["filters"].items()]
+    for key, counts in card["counts"].items():
+        if not counts:
+            continue
+        lines += ["", f"## Rows per {key.replace('_', ' ')}", "", "| value | rows |", "|---|---|"]
+        lines += [f"| {value} | {n} |" for value, n in counts.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class ExportJob(models.Model):
+    """A dataset export written to disk by a worker, with progress the requester can follow."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    token = models.ForeignKey(
+        "accounts.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    options = models.JSONField(help_text="The validated export options.")
+    batch_ids = models.JSONField(
+        default=list, help_text="The batches the requester could read when the job was made."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_written = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    directory = models.CharField(max_length=500, blank=True)
+    data_file = models.CharField(max_length=100, blank=True)
+    card = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="failed") | ~Q(error=""), name="export_failed_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="done") | (Q(finished_at__isnull=False) & ~Q(data_file="")),
+                name="export_done_has_file",
+            ),
+            models.CheckConstraint(
+                condition=Q(rows_total__isnull=True) | Q(rows_written__lte=F("rows_total")),
+                name="export_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.state})"

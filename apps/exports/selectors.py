@@ -1,0 +1,201 @@
+"""Reads for exports: what a requester may see, which comparisons an export selects, and the
+rows themselves, fetched in keyset chunks (no server-side cursor, so poolers are fine)."""
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from apps.accounts.selectors import api_token_batch_ids
+from apps.batches.models import Batch
+from apps.catalog.models import ModelVariant
+from apps.preferences.models import Comparison, SafetyLabel, Strength
+
+from .models import ExportJob
+from .options import STRENGTH_ORDER, ExportOptions
+
+SAFETY_CONDITIONS = {
+    SafetyLabel.CHOSEN_SAFE_OTHER_UNSAFE: Q(chosen_is_safe=True, rejected_is_safe=False),
+    SafetyLabel.BOTH_SAFE: Q(chosen_is_safe=True, rejected_is_safe=True),
+    SafetyLabel.BOTH_UNSAFE: Q(chosen_is_safe=False, rejected_is_safe=False),
+}
+
+# Columns every format needs, then the ones only `raw` adds. Order matters: formats unpack them.
+COLUMNS = (
+    "pk",
+    "pair__dialogue_id",
+    "batch_id",
+    "track",
+    "annotator_id",
+    "turn_index",
+    "context",
+    "chosen__text",
+    "rejected__text",
+    "chosen__variant_id",
+    "rejected__variant_id",
+    "strength",
+    "chosen_is_safe",
+    "rejected_is_safe",
+    "created_at",
+)
+RAW_COLUMNS = (
+    "pair_id",
+    "pair__created_at",
+    "left_id",
+    "time_spent_ms",
+    "chosen_id",
+    "chosen__slot",
+    "chosen__temperature",
+    "chosen__top_p",
+    "chosen__max_new_tokens",
+    "chosen__seed",
+    "rejected_id",
+    "rejected__slot",
+    "rejected__temperature",
+    "rejected__top_p",
+    "rejected__max_new_tokens",
+    "rejected__seed",
+)
+VOTE_COLUMNS = ("votes", "annotations")
+
+
+def batches_visible_to(*, user, token=None) -> QuerySet[Batch]:
+    """Staff read every batch, others the batches they created; a token can narrow that."""
+    batches = Batch.objects.all() if user.is_staff else Batch.objects.filter(created_by=user)
+    scope = api_token_batch_ids(token=token)
+    if scope is not None:
+        batches = batches.filter(pk__in=scope)
+    return batches.order_by("pk")
+
+
+def variant_names() -> dict[int, str]:
+    return dict(ModelVariant.objects.values_list("pk", "name"))
+
+
+def batch_names() -> dict[int, str]:
+    return dict(Batch.objects.values_list("pk", "name"))
+
+
+def comparisons_selected(*, options: ExportOptions, visible: QuerySet[Batch]) -> QuerySet:
+    """The comparisons an export with these options selects, before overlap is combined."""
+    comparisons = Comparison.objects.filter(batch__in=visible.values("pk"))
+    if options.batches:
+        comparisons = comparisons.filter(batch_id__in=options.batches)
+    if options.track:
+        comparisons = comparisons.filter(track=options.track)
+    if options.min_strength:
+        strongest = STRENGTH_ORDER[: STRENGTH_ORDER.index(options.min_strength) + 1]
+        comparisons = comparisons.filter(strength__in=strongest)
+    if options.drop_negligible:
+        comparisons = comparisons.exclude(strength=Strength.NEGLIGIBLY_BETTER_OR_UNSURE)
+    if options.safety_labels:
+        wanted = Q()
+        for label in options.safety_labels:
+            wanted |= SAFETY_CONDITIONS[label]
+        comparisons = comparisons.filter(wanted)
+    if options.variants:
+        ids = ModelVariant.objects.filter(name__in=options.variants).values("pk")
+        comparisons = comparisons.filter(chosen__variant__in=ids, rejected__variant__in=ids)
+    if options.created_after:
+        comparisons = comparisons.filter(created_at__gte=options.created_after)
+    if options.created_before:
+        comparisons = comparisons.filter(created_at__lt=options.created_before)
+    return comparisons
+
+
+def comparisons_combined(*, options: ExportOptions, visible: QuerySet[Batch]) -> QuerySet:
+    """Apply the overlap mode: several annotators may judge one pair.
+
+    `all` keeps every judgment; `first` keeps the earliest per pair; `majority` keeps, per pair,
+    the earliest judgment of the side most annotators chose, and drops pairs that tie.
+    """
+    selected = comparisons_selected(options=options, visible=visible)
+    if options.overlap == "all":
+        return selected
+    same_pair = comparisons_selected(options=options, visible=visible).filter(
+        pair_id=OuterRef("pair_id")
+    )
+    if options.overlap == "first":
+        return selected.filter(~Exists(same_pair.filter(pk__lt=OuterRef("pk"))))
+
+    def count(queryset):
+        return Subquery(
+            queryset.order_by().values("pair_id").annotate(n=Count("pk")).values("n")[:1]
+        )
+
+    return (
+        selected.annotate(
+            votes=count(same_pair.filter(chosen_id=OuterRef("chosen_id"))),
+            annotations=count(same_pair),
+        )
+        .filter(votes__gt=F("annotations") / 2.0)
+        .filter(~Exists(same_pair.filter(chosen_id=OuterRef("chosen_id"), pk__lt=OuterRef("pk"))))
+    )
+
+
+def columns_for(*, options: ExportOptions) -> tuple[str, ...]:
+    columns = COLUMNS
+    if options.format == "raw":
+        columns += RAW_COLUMNS
+        if options.overlap == "majority":
+            columns += VOTE_COLUMNS
+    return columns
+
+
+def comparison_row_chunks(
+    *,
+    queryset: QuerySet,
+    columns: tuple[str, ...],
+    chunk_rows: int | None = None,
+    first_chunk_rows: int | None = None,
+) -> Iterator[list[tuple]]:
+    """Yield the rows as tuples, in primary-key order, one LIMITed keyset query per chunk.
+
+    Each chunk is a plain query fetched whole, so memory is bounded by the chunk and nothing
+    relies on a server-side cursor (DISABLE_SERVER_SIDE_CURSORS / transaction poolers work).
+    The raw driver cursor skips per-row ORM conversion; jsonb arrives as text.
+    """
+    chunk_rows = chunk_rows or settings.EXPORT_CHUNK_ROWS
+    size = first_chunk_rows or settings.EXPORT_FIRST_CHUNK_ROWS
+    rows_qs = queryset.order_by("pk").values_list(*columns)
+    connection = connections[rows_qs.db]
+    last_pk = 0
+    while True:
+        sql, params = rows_qs.filter(pk__gt=last_pk)[:size].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last_pk = rows[-1][0]
+        size = chunk_rows
+
+
+def export_jobs_for(*, user) -> QuerySet[ExportJob]:
+    return ExportJob.objects.filter(created_by=user).order_by("-created_at")
+
+
+def export_job_get_for(*, user, token=None, job_id: int) -> ExportJob:
+    """The job, if this user made it and this token may read all of its batches; else 404."""
+    job = export_jobs_for(user=user).get(pk=job_id)
+    scope = api_token_batch_ids(token=token)
+    if scope is not None and not set(job.batch_ids) <= scope:
+        raise ExportJob.DoesNotExist
+    return job
+
+
+def export_job_state(*, job: ExportJob) -> str:
+    """The state to show: a running job whose worker stopped beating reads as `stalled`."""
+    now = timezone.now()
+    if job.state == ExportJob.State.RUNNING:
+        beat = job.heartbeat_at or job.started_at or job.created_at
+        if (now - beat).total_seconds() > settings.EXPORT_STALL_AFTER_S:
+            return "stalled"
+    if job.state == ExportJob.State.QUEUED:
+        if (now - job.created_at).total_seconds() > settings.EXPORT_QUEUED_STALL_AFTER_S:
+            return "stalled"
+    return job.state

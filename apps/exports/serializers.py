@@ -1,0 +1,229 @@
+"""Input validation for filters and export options, and output shapes for the API."""
+
+from datetime import UTC, datetime, time
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from apps.batches.models import Batch, Track
+from apps.catalog.models import ModelVariant
+from apps.preferences.models import Strength
+
+from .formats import annotator_pseudonym, safety_label_of
+from .models import ExportJob
+from .options import (
+    ANNOTATOR_ID_MODES,
+    FILE_TYPES,
+    FORMATS,
+    MARGINS,
+    OVERLAP_MODES,
+    SAFETY_LABELS,
+    SPLITS,
+    ExportOptions,
+)
+from .selectors import export_job_state
+
+
+class CommaSeparatedListField(serializers.ListField):
+    """A list from `?x=1,2&x=3` in a query string, or a JSON array in a body."""
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist"):
+            values = dictionary.getlist(self.field_name)
+            if not values:
+                return empty
+            return [part.strip() for value in values for part in value.split(",") if part.strip()]
+        return super().get_value(dictionary)
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """ISO 8601 date (midnight UTC) or datetime."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and parse_date(value) and not parse_datetime(value):
+            return datetime.combine(parse_date(value), time.min, tzinfo=UTC)
+        return super().to_internal_value(value)
+
+
+class FilterSerializer(serializers.Serializer):
+    """Which comparisons: the allow-listed filters shared by listing and exporting."""
+
+    batches = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    track = serializers.ChoiceField(choices=Track.values, required=False)
+    min_strength = serializers.ChoiceField(choices=Strength.values, required=False)
+    drop_negligible = serializers.BooleanField(required=False, default=False)
+    safety_labels = CommaSeparatedListField(
+        child=serializers.ChoiceField(choices=SAFETY_LABELS), required=False
+    )
+    variants = CommaSeparatedListField(child=serializers.CharField(), required=False)
+    created_after = DateOrDateTimeField(required=False)
+    created_before = DateOrDateTimeField(required=False)
+    overlap = serializers.ChoiceField(choices=OVERLAP_MODES, required=False, default="all")
+
+    def validate_batches(self, value: list[int]) -> list[int]:
+        known = set(Batch.objects.filter(pk__in=value).values_list("pk", flat=True))
+        if unknown := sorted(set(value) - known):
+            raise serializers.ValidationError(f"Unknown batch id(s): {unknown}.")
+        visible = self.context["visible"]
+        if hidden := sorted(
+            set(value) - set(visible.filter(pk__in=value).values_list("pk", flat=True))
+        ):
+            raise PermissionDenied(f"You may not read batch(es) {hidden}.")
+        return value
+
+    def validate_variants(self, value: list[str]) -> list[str]:
+        known = set(ModelVariant.objects.filter(name__in=value).values_list("name", flat=True))
+        if unknown := sorted(set(value) - known):
+            raise serializers.ValidationError(f"Unknown model variant(s): {unknown}.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after and before and after >= before:
+            raise serializers.ValidationError({"created_before": "Must be after created_after."})
+        return attrs
+
+    def options(self, **extra) -> ExportOptions:
+        data = {**self.validated_data, **extra}
+        for key in ("batches", "safety_labels", "variants"):
+            data[key] = tuple(data.get(key) or ())
+        return ExportOptions(**{k: v for k, v in data.items() if k != "page_size"})
+
+
+class ComparisonFilterSerializer(FilterSerializer):
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=settings.EXPORT_API_MAX_PAGE_SIZE, required=False
+    )
+
+
+class ExportParamsSerializer(FilterSerializer):
+    """What to export and how."""
+
+    format = serializers.ChoiceField(choices=FORMATS, default="trl")
+    file_type = serializers.ChoiceField(choices=FILE_TYPES, default="jsonl")
+    margin = serializers.ChoiceField(choices=tuple(MARGINS), default="small")
+    test_fraction = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.0)
+    split_seed = serializers.IntegerField(min_value=0, max_value=2**31, default=0)
+    split = serializers.ChoiceField(choices=SPLITS, required=False)
+    annotator_ids = serializers.ChoiceField(choices=ANNOTATOR_ID_MODES, default="pseudonymous")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs.get("split") and not attrs.get("test_fraction"):
+            raise serializers.ValidationError({"split": "Set test_fraction above 0 to split."})
+        if attrs.get("annotator_ids") == "raw" and not self.context["user"].is_staff:
+            raise serializers.ValidationError({"annotator_ids": "Only staff may export user ids."})
+        return attrs
+
+
+ALLOWED_QUERY = {
+    "comparisons": set(ComparisonFilterSerializer().fields) | {"cursor"},
+    "export": set(ExportParamsSerializer().fields),
+    "batches": {"cursor", "page_size"},
+}
+
+
+def query_check(*, params, allowed: str) -> None:
+    """Reject parameters outside the allow-list: a typo must not silently widen an export."""
+    if unknown := sorted(set(params) - ALLOWED_QUERY[allowed]):
+        raise serializers.ValidationError({"unknown_parameters": unknown})
+
+
+class SamplingOutputSerializer(serializers.Serializer):
+    variant = serializers.CharField(source="variant.name")
+    temperature_min = serializers.FloatField()
+    temperature_max = serializers.FloatField()
+    top_p = serializers.FloatField()
+    max_new_tokens = serializers.IntegerField()
+
+
+class BatchOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    track = serializers.CharField()
+    status = serializers.CharField()
+    iteration = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    sampling_a = SamplingOutputSerializer()
+    sampling_b = SamplingOutputSerializer()
+    comparisons = serializers.IntegerField(source="comparison_count")
+
+
+class SampleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slot = serializers.CharField()
+    text = serializers.CharField()
+    variant = serializers.CharField(source="variant.name")
+    temperature = serializers.FloatField()
+    top_p = serializers.FloatField()
+    max_new_tokens = serializers.IntegerField()
+    seed = serializers.IntegerField()
+
+
+class ComparisonOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    pair_id = serializers.IntegerField()
+    dialogue_id = serializers.IntegerField(source="pair.dialogue_id")
+    batch_id = serializers.IntegerField()
+    track = serializers.CharField()
+    turn_index = serializers.IntegerField()
+    context = serializers.JSONField()
+    chosen = SampleOutputSerializer()
+    rejected = SampleOutputSerializer()
+    left = serializers.SerializerMethodField()
+    strength = serializers.CharField()
+    safety_label = serializers.SerializerMethodField()
+    annotator = serializers.SerializerMethodField()
+    time_spent_ms = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_left(self, obj) -> str:
+        return "chosen" if obj.left_id == obj.chosen_id else "rejected"
+
+    def get_safety_label(self, obj) -> str | None:
+        return safety_label_of(obj.chosen_is_safe, obj.rejected_is_safe)
+
+    def get_annotator(self, obj) -> str:
+        return annotator_pseudonym(obj.annotator_id)
+
+
+class ExportJobOutputSerializer(serializers.ModelSerializer):
+    state = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "state",
+            "rows_written",
+            "rows_total",
+            "progress",
+            "error",
+            "options",
+            "card",
+            "files",
+            "created_at",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+        ]
+
+    def get_state(self, obj) -> str:
+        return export_job_state(job=obj)
+
+    def get_files(self, obj) -> dict[str, str]:
+        if obj.state != ExportJob.State.DONE:
+            return {}
+        url = reverse("exports:job-download", args=[obj.pk])
+        return {name: f"{url}?file={name}" for name in ("data", "card", "readme")}
+
+    def get_progress(self, obj) -> float | None:
+        if not obj.rows_total:
+            return 1.0 if obj.state == ExportJob.State.DONE else None
+        return round(obj.rows_written / obj.rows_total, 4)

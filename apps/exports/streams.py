@@ -1,0 +1,84 @@
+"""An export as a stream of records or bytes: the one path that the streamed request, the
+export job and the benchmark all use."""
+
+from collections.abc import Iterator
+
+import orjson
+from django.conf import settings
+from django.db.models import QuerySet
+
+from apps.batches.models import Batch
+
+from .cards import CardBuilder
+from .formats import RowBuilder
+from .options import ExportOptions
+from .parquet import parquet_bytes, schema_for
+from .selectors import (
+    batch_names,
+    columns_for,
+    comparison_row_chunks,
+    comparisons_combined,
+    variant_names,
+)
+
+CONTENT_TYPES = {"jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
+
+
+def export_count(*, options: ExportOptions, visible: QuerySet[Batch]) -> int:
+    """How many rows the export selects (before a train/test split is applied)."""
+    return comparisons_combined(options=options, visible=visible).count()
+
+
+def export_records(
+    *,
+    options: ExportOptions,
+    visible: QuerySet[Batch],
+    card: CardBuilder | None = None,
+    chunk_rows: int | None = None,
+) -> Iterator[list[dict]]:
+    """Yield the export's records chunk by chunk, in comparison-id order."""
+    builder = RowBuilder(
+        options=options,
+        batches=batch_names(),
+        variants=variant_names(),
+        for_json=options.file_type == "jsonl",
+    )
+    build = builder.build
+    queryset = comparisons_combined(options=options, visible=visible)
+    for rows in comparison_row_chunks(
+        queryset=queryset, columns=columns_for(options=options), chunk_rows=chunk_rows
+    ):
+        records = [build(row) for row in rows]
+        if card is not None:
+            card.rows_read += len(rows)
+        if options.split:
+            records = [r for r in records if r["split"] == options.split]
+        if card is not None:
+            card.add(records)
+        yield records
+
+
+def export_bytes(
+    *,
+    options: ExportOptions,
+    visible: QuerySet[Batch],
+    card: CardBuilder | None = None,
+    chunk_rows: int | None = None,
+) -> Iterator[bytes]:
+    """Yield the export file's bytes: JSONL per chunk, Parquet per row group."""
+    chunks = export_records(options=options, visible=visible, card=card, chunk_rows=chunk_rows)
+    if options.file_type == "jsonl":
+        dumps, flags = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        for records in chunks:
+            yield b"".join([dumps(r, option=flags) for r in records])
+        return
+    yield from parquet_bytes(
+        chunks=chunks,
+        schema=schema_for(options=options),
+        row_group_rows=settings.EXPORT_PARQUET_ROW_GROUP,
+    )
+
+
+def export_filename(*, options: ExportOptions, stem: str = "pairwise") -> str:
+    split = f"-{options.split}" if options.split else ""
+    return f"{stem}-{options.format}{split}.{options.file_type}"

@@ -1,0 +1,14 @@
+"""Export tasks, routed to the `exports` queue. Thin: take an id, call the service."""
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(
+    soft_time_limit=settings.EXPORT_SOFT_TIME_LIMIT_S,
+    time_limit=settings.EXPORT_SOFT_TIME_LIMIT_S + 60,
+)
+def export_job_task(job_id: int) -> None:
+    from .services import export_job_run
+
+    export_job_run(job_id=job_id)
