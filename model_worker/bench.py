@@ -61,34 +61,40 @@ def greedy_agreement(*, variant, prompts, max_new_tokens) -> float | None:
 
 def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
     """Submit every request at once through the real path: pages' service, Celery, worker."""
+    # The open batch exists before the worker starts, so the worker preloads its model.
+    batch, annotator = _bench_batch(variant=variant, max_new_tokens=max_new_tokens)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            since = timezone.now()
+            worker = _start_worker(Path(tmp))
+            try:
+                _wait_for_model(variant_name=variant.name, worker=worker, since=since)
+                log("  worker ready, submitting")
+                return _measure(batch=batch, annotator=annotator, prompts=prompts, worker=worker)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=60)
+    finally:
+        _cleanup(batch=batch, annotator=annotator)
+
+
+def _measure(*, batch, annotator, prompts, worker) -> dict:
     from apps.dialogues.models import Sample
 
-    with tempfile.TemporaryDirectory() as tmp:
-        worker = _start_worker(Path(tmp))
-        try:
-            _wait_for_model(variant_name=variant.name, worker=worker, since=timezone.now())
-            batch, annotator = _bench_batch(variant=variant, max_new_tokens=max_new_tokens)
-            try:
-                started = time.perf_counter()
-                pairs = _submit(batch=batch, annotator=annotator, prompts=prompts)
-                samples = Sample.objects.filter(pair__in=pairs)
-                while samples.exclude(status__in=["done", "failed"]).exists():
-                    if worker.poll() is not None:
-                        raise RuntimeError("The benchmark worker exited early.")
-                    time.sleep(0.05)
-                seconds = time.perf_counter() - started
-                done = list(samples.filter(status="done"))
-                if len(done) != len(prompts):
-                    raise RuntimeError(f"{len(prompts) - len(done)} requests failed.")
-                tokens = sum(s.completion_tokens for s in done)
-                batches = len({s.worker for s in done})
-            finally:
-                _cleanup(batch=batch, annotator=annotator)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=60)
+    started = time.perf_counter()
+    pairs = _submit(batch=batch, annotator=annotator, prompts=prompts)
+    samples = Sample.objects.filter(pair__in=pairs)
+    while samples.exclude(status__in=["done", "failed"]).exists():
+        if worker.poll() is not None:
+            raise RuntimeError("The benchmark worker exited early.")
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    done = list(samples.filter(status="done"))
+    if len(done) != len(prompts):
+        raise RuntimeError(f"{len(prompts) - len(done)} requests failed.")
+    tokens = sum(s.completion_tokens for s in done)
     return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
-            "batches": batches}
+            "batches": len({s.worker for s in done})}
 
 
 def _start_worker(tmp: Path) -> subprocess.Popen:
