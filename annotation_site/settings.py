@@ -180,10 +180,11 @@ LOGGING = {
 
 # --- Exports ----------------------------------------------------------------------------
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(DATA_DIR / "exports")))
-# Rows fetched per keyset query; the first query of a stream is smaller so bytes go out at once.
-EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=5000)
+# Rows fetched per keyset query (memory per chunk); the first query is smaller so bytes go out
+# at once. Parquet row groups: rows per group (memory holds one group).
+EXPORT_CHUNK_ROWS = env.int("EXPORT_CHUNK_ROWS", default=1000)
 EXPORT_FIRST_CHUNK_ROWS = env.int("EXPORT_FIRST_CHUNK_ROWS", default=200)
-EXPORT_PARQUET_ROW_GROUP = env.int("EXPORT_PARQUET_ROW_GROUP", default=20000)
+EXPORT_PARQUET_ROW_GROUP = env.int("EXPORT_PARQUET_ROW_GROUP", default=5000)
 EXPORT_API_MAX_PAGE_SIZE = env.int("EXPORT_API_MAX_PAGE_SIZE", default=500)
 # A running job whose heartbeat is older than this shows as stalled (its worker stopped).
 EXPORT_STALL_AFTER_S = env.int("EXPORT_STALL_AFTER_S", default=120)
