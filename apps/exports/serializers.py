@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -44,8 +44,14 @@ class DateOrDateTimeField(serializers.DateTimeField):
     """ISO 8601 date (midnight UTC) or datetime."""
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and parse_date(value) and not parse_datetime(value):
-            return datetime.combine(parse_date(value), time.min, tzinfo=UTC)
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                day = parse_date(value)
+            except ValueError:
+                day = None
+            if day is None:
+                self.fail("invalid", format="YYYY-MM-DD or an ISO 8601 datetime")
+            return datetime.combine(day, time.min, tzinfo=UTC)
         return super().to_internal_value(value)
 
 

@@ -19,12 +19,21 @@ def rows(**options) -> list[dict]:
 def two_turns(batch, annotator):
     """A two-turn dialogue with non-ASCII text; the second judgment is the interesting one."""
     first = judge(
-        batch=batch, annotator=annotator, prompt="Grüß dich! Wie geht's?",
-        texts=("Très bien, merci ☀️", "Bof."), chosen_side="left", strength="significantly_better",
+        batch=batch,
+        annotator=annotator,
+        prompt="Grüß dich! Wie geht's?",
+        texts=("Très bien, merci ☀️", "Bof."),
+        chosen_side="left",
+        strength="significantly_better",
     )
     second = judge(
-        batch=batch, annotator=annotator, dialogue=first.pair.dialogue, prompt="写一首诗",
-        texts=("春眠不觉晓", "No."), chosen_side="right", strength="slightly_better",
+        batch=batch,
+        annotator=annotator,
+        dialogue=first.pair.dialogue,
+        prompt="写一首诗",
+        texts=("春眠不觉晓", "No."),
+        chosen_side="right",
+        strength="slightly_better",
     )
     return first, second
 
@@ -103,8 +112,12 @@ def test_it_writes_every_field_in_raw(two_turns, batch):
     ],
 )
 def test_it_maps_strength_to_the_llama2_margin(batch, annotator, scheme, expected):
-    for strength in ("significantly_better", "better", "slightly_better",
-                     "negligibly_better_or_unsure"):
+    for strength in (
+        "significantly_better",
+        "better",
+        "slightly_better",
+        "negligibly_better_or_unsure",
+    ):
         judge(batch=batch, annotator=annotator, strength=strength)
     assert [r["margin"] for r in rows(margin=scheme)] == pytest.approx(expected)
 
@@ -126,12 +139,15 @@ def test_it_labels_safety_bins(safety_batch, annotator):
     judge(batch=safety_batch, annotator=annotator, left_is_safe=True, right_is_safe=True)
     judge(batch=safety_batch, annotator=annotator, left_is_safe=False, right_is_safe=False)
     assert [r["safety_label"] for r in rows()] == [
-        "chosen_safe_other_unsafe", "both_safe", "both_unsafe",
+        "chosen_safe_other_unsafe",
+        "both_safe",
+        "both_unsafe",
     ]
 
 
 def test_records_for_parquet_parse_the_context(two_turns):
     options = ExportOptions(file_type="parquet")
-    records = [r for chunk in export_records(options=options, visible=Batch.objects.all())
-               for r in chunk]
+    records = [
+        r for chunk in export_records(options=options, visible=Batch.objects.all()) for r in chunk
+    ]
     assert records[1]["prompt"][2] == {"role": "user", "content": "写一首诗"}

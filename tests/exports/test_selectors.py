@@ -30,8 +30,12 @@ def test_it_filters_by_batch_and_track(batch, safety_batch, annotator):
 def test_it_filters_by_minimum_strength_and_drops_negligible(batch, annotator):
     made = {
         s: judge(batch=batch, annotator=annotator, strength=s).pk
-        for s in ("significantly_better", "better", "slightly_better",
-                  "negligibly_better_or_unsure")
+        for s in (
+            "significantly_better",
+            "better",
+            "slightly_better",
+            "negligibly_better_or_unsure",
+        )
     }
     assert selected(min_strength="better") == [made["significantly_better"], made["better"]]
     assert selected(min_strength="significantly_better") == [made["significantly_better"]]
@@ -42,8 +46,9 @@ def test_it_filters_by_minimum_strength_and_drops_negligible(batch, annotator):
 def test_it_filters_by_safety_label(safety_batch, annotator):
     one = judge(batch=safety_batch, annotator=annotator, left_is_safe=True, right_is_safe=False)
     both = judge(batch=safety_batch, annotator=annotator, left_is_safe=True, right_is_safe=True)
-    neither = judge(batch=safety_batch, annotator=annotator, left_is_safe=False,
-                    right_is_safe=False)
+    neither = judge(
+        batch=safety_batch, annotator=annotator, left_is_safe=False, right_is_safe=False
+    )
     assert selected(safety_labels=("chosen_safe_other_unsafe",)) == [one.pk]
     assert selected(safety_labels=("both_safe", "both_unsafe")) == [both.pk, neither.pk]
 
@@ -95,8 +100,9 @@ def test_overlap_majority_keeps_the_side_most_chose_and_drops_ties(judged_three_
     assert selected(overlap="majority") == [agreed.pk]
 
 
-def test_overlap_majority_follows_the_majority_even_when_the_first_judge_dissented(batch,
-                                                                                   annotator):
+def test_overlap_majority_follows_the_majority_even_when_the_first_judge_dissented(
+    batch, annotator
+):
     second, third = user_make("second"), user_make("third")
     lonely = judge(batch=batch, annotator=annotator)
     majority = judge_again(comparison=lonely, annotator=second, chose_same=False)
