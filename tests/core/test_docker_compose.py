@@ -130,9 +130,18 @@ def test_it_runs_the_gpu_worker_on_a_cuda_build_of_torch(services):
 @pytest.mark.parametrize("name", WORKER_SERVICES)
 def test_it_has_every_worker_listen_on_the_generation_queue(services, name):
     queues = _option(_command(services[name]), "-Q", "--queues").split(",")
-    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
-    assert routed == {"generation"}
     assert "generation" in queues
+
+
+def test_it_has_a_worker_for_every_routed_queue(services):
+    consumed = {
+        queue
+        for name in WORKER_SERVICES
+        for queue in _option(_command(services[name]), "-Q", "--queues").split(",")
+    }
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed == {"generation", "exports"}
+    assert routed <= consumed
 
 
 @pytest.mark.parametrize("name", WORKER_SERVICES)
