@@ -1,15 +1,21 @@
 """Per-row sampling inside one batched `generate` call.
 
 transformers applies one temperature/top_p/seed to a whole batch. We run `generate` greedily and
-let this processor do the sampling: for each row it draws a token with that row's own
-temperature, top_p and random generator, then leaves only that token with a finite score, so
-the greedy step picks exactly it. It also ends each row at that row's own `max_new_tokens`.
+let this processor do the sampling: every row draws its token with its own temperature, top_p
+and random stream, then only that token keeps a finite score, so the greedy step picks it.
+It also ends each row at that row's own `max_new_tokens`.
+
+The draw is vectorised on the model's device (inverse-CDF over the nucleus); only one uniform
+number per row comes from that row's own CPU generator, so a row's randomness depends on its
+seed alone, never on which other requests share the batch.
 """
 
 from collections.abc import Callable
 
 import torch
 from transformers import LogitsProcessor
+
+GREEDY_BELOW = 1e-5
 
 
 class PerRowSampler(LogitsProcessor):
@@ -25,9 +31,9 @@ class PerRowSampler(LogitsProcessor):
         on_progress: Callable[[list[list[int]]], None] | None = None,
         progress_every: int = 8,
     ) -> None:
-        self.temperatures = temperatures
-        self.top_ps = top_ps
-        self.max_new_tokens = max_new_tokens
+        self.temperatures = torch.tensor(temperatures, dtype=torch.float32)
+        self.top_ps = torch.tensor(top_ps, dtype=torch.float32)
+        self.max_new_tokens = torch.tensor(max_new_tokens)
         self.prompt_length = prompt_length
         self.eos_token_id = eos_token_id
         self.generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
@@ -38,16 +44,31 @@ class PerRowSampler(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         step = input_ids.shape[1] - self.prompt_length
-        chosen = torch.empty(scores.shape[0], dtype=torch.long)
-        for row in range(scores.shape[0]):
-            if step >= self.max_new_tokens[row]:
-                chosen[row] = self.eos_token_id
-                continue
-            chosen[row] = self._draw(row, scores[row].float().cpu())
+        device = scores.device
+        chosen = self._draw(scores.float(), device)
+        over_budget = (self.max_new_tokens <= step).to(device)
+        chosen = torch.where(over_budget, torch.full_like(chosen, self.eos_token_id), chosen)
         self._record(chosen.tolist(), step)
         forced = torch.full_like(scores, float("-inf"))
-        forced[torch.arange(scores.shape[0]), chosen.to(scores.device)] = 0.0
+        forced.scatter_(1, chosen.unsqueeze(1), 0.0)
         return forced
+
+    def _draw(self, logits: torch.Tensor, device: torch.device) -> torch.Tensor:
+        temperatures = self.temperatures.to(device).unsqueeze(1)
+        top_ps = self.top_ps.to(device).unsqueeze(1)
+        uniforms = torch.tensor(
+            [float(torch.rand(1, generator=g)) for g in self.generators], device=device
+        ).unsqueeze(1)
+        probs = torch.softmax(logits / temperatures.clamp_min(GREEDY_BELOW), dim=-1)
+        sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
+        # Keep the smallest prefix whose mass reaches top_p (always at least one token).
+        outside_nucleus = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > top_ps
+        sorted_probs = sorted_probs.masked_fill(outside_nucleus, 0.0)
+        cumulative = torch.cumsum(sorted_probs, dim=-1)
+        picks = torch.searchsorted(cumulative, uniforms * cumulative[:, -1:])
+        sampled = order.gather(1, picks.clamp_max(order.shape[1] - 1)).squeeze(1)
+        greedy = temperatures.squeeze(1) <= GREEDY_BELOW
+        return torch.where(greedy, torch.argmax(logits, dim=-1), sampled)
 
     def _record(self, tokens: list[int], step: int) -> None:
         """Keep each row's tokens so far and report them every few steps (for streaming)."""
@@ -60,18 +81,3 @@ class PerRowSampler(LogitsProcessor):
                 self.generated[row].append(token)
         if self.on_progress is not None and (step + 1) % self.progress_every == 0:
             self.on_progress(self.generated)
-
-    def _draw(self, row: int, logits: torch.Tensor) -> int:
-        temperature = self.temperatures[row]
-        if temperature <= 1e-5:
-            return int(torch.argmax(logits))
-        probs = torch.softmax(logits / temperature, dim=-1)
-        top_p = self.top_ps[row]
-        if top_p < 1.0:
-            sorted_probs, order = torch.sort(probs, descending=True)
-            cumulative = torch.cumsum(sorted_probs, dim=-1)
-            # Keep the smallest prefix whose mass reaches top_p (always at least one token).
-            drop = cumulative - sorted_probs > top_p
-            sorted_probs[drop] = 0.0
-            probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
-        return int(torch.multinomial(probs, 1, generator=self.generators[row]))
