@@ -28,19 +28,31 @@ def baseline_run(*, variant, prompts, params, max_new_tokens) -> dict:
     started = time.perf_counter()
     for prompt, p in zip(prompts, params, strict=True):
         ids = tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], add_generation_prompt=True,
-            return_tensors="pt", return_dict=True,
+            [{"role": "user", "content": prompt}],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
         ).to(backend.device)
         torch.manual_seed(p["seed"])
         out = model.generate(
-            **ids, do_sample=True, temperature=p["temperature"], top_p=p["top_p"],
-            max_new_tokens=max_new_tokens, pad_token_id=eos_id, eos_token_id=eos_id,
+            **ids,
+            do_sample=True,
+            temperature=p["temperature"],
+            top_p=p["top_p"],
+            max_new_tokens=max_new_tokens,
+            pad_token_id=eos_id,
+            eos_token_id=eos_id,
         )
-        new = out[0, ids["input_ids"].shape[1]:].tolist()
+        new = out[0, ids["input_ids"].shape[1] :].tolist()
         tokens += new.index(eos_id) if eos_id in new else len(new)
     seconds = time.perf_counter() - started
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
-            "device": backend.device, "threads": torch.get_num_threads()}
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_s": tokens / seconds,
+        "device": backend.device,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def greedy_agreement(*, variant, prompts, max_new_tokens) -> float | None:
@@ -49,8 +61,13 @@ def greedy_agreement(*, variant, prompts, max_new_tokens) -> float | None:
         return None
     backend = _load(variant)
     requests = [
-        GenerationRequest(messages=[{"role": "user", "content": p}], temperature=0.0, top_p=1.0,
-                          max_new_tokens=max_new_tokens, seed=0)
+        GenerationRequest(
+            messages=[{"role": "user", "content": p}],
+            temperature=0.0,
+            top_p=1.0,
+            max_new_tokens=max_new_tokens,
+            seed=0,
+        )
         for p in prompts
     ]
     window = variant.context_window
@@ -93,17 +110,38 @@ def _measure(*, batch, annotator, prompts, worker) -> dict:
     if len(done) != len(prompts):
         raise RuntimeError(f"{len(prompts) - len(done)} requests failed.")
     tokens = sum(s.completion_tokens for s in done)
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
-            "batches": len({s.worker for s in done})}
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_s": tokens / seconds,
+        "batches": len({s.worker for s in done}),
+    }
 
 
 def _start_worker(tmp: Path) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": settings.CELERY_BROKER_URL, "WORKER_PRELOAD_MODELS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "annotation_site", "worker", "-Q", "generation",
-         "--concurrency", "1", "--loglevel", "WARNING", "-n", f"bench-{os.getpid()}@%h",
-         "--without-gossip", "--without-mingle"],
-        cwd=settings.BASE_DIR, env=env, stdout=(tmp / "worker.log").open("wb"),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "annotation_site",
+            "worker",
+            "-Q",
+            "generation",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "-n",
+            f"bench-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=(tmp / "worker.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
 
@@ -129,13 +167,21 @@ def _bench_batch(*, variant, max_new_tokens):
     from apps.batches.models import Batch, SamplingConfig
 
     configs = [
-        SamplingConfig.objects.create(variant=variant, temperature_min=t, temperature_max=t,
-                                      top_p=0.95, max_new_tokens=max_new_tokens)
+        SamplingConfig.objects.create(
+            variant=variant,
+            temperature_min=t,
+            temperature_max=t,
+            top_p=0.95,
+            max_new_tokens=max_new_tokens,
+        )
         for t in (0.4, 1.0)
     ]
     batch = Batch.objects.create(
-        name=f"bench-generation-{os.getpid()}-{time.time_ns()}", track="helpfulness",
-        sampling_a=configs[0], sampling_b=configs[1], status=Batch.Status.OPEN,
+        name=f"bench-generation-{os.getpid()}-{time.time_ns()}",
+        track="helpfulness",
+        sampling_a=configs[0],
+        sampling_b=configs[1],
+        status=Batch.Status.OPEN,
     )
     annotator, _ = get_user_model().objects.get_or_create(username="bench-generation")
     return batch, annotator

@@ -101,15 +101,21 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(start_wo
 
     _wait_until(
         lambda: Sample.objects.filter(status="running").exclude(text="").exists(),
-        timeout_s=120, worker=worker, what="a batch to be mid-generation",
+        timeout_s=120,
+        worker=worker,
+        what="a batch to be mid-generation",
     )
     pool = psutil.Process(worker.process.pid).children()
     assert pool, "the prefork worker has no pool process"
     for child in pool:
         os.kill(child.pid, signal.SIGKILL)
 
-    _wait_until(lambda: _all_done(pairs), timeout_s=180, worker=worker,
-                what="every sample to be done after the kill")
+    _wait_until(
+        lambda: _all_done(pairs),
+        timeout_s=180,
+        worker=worker,
+        what="every sample to be done after the kill",
+    )
     _assert_each_pair_completed_once(pairs)
     assert Sample.objects.filter(pair__in=pairs, attempts__gte=2).exists()
 
@@ -123,7 +129,11 @@ def test_work_forgotten_by_the_broker_completes_within_two_minutes(start_worker)
 
     worker = start_worker("after-flush")
     started = time.monotonic()
-    _wait_until(lambda: _all_done(pairs), timeout_s=120, worker=worker,
-                what="the reconciler to bring back the forgotten work")
+    _wait_until(
+        lambda: _all_done(pairs),
+        timeout_s=120,
+        worker=worker,
+        what="the reconciler to bring back the forgotten work",
+    )
     assert time.monotonic() - started < 120
     _assert_each_pair_completed_once(pairs)
