@@ -7,6 +7,7 @@ class ModelVariant(models.Model):
 
     class Backend(models.TextChoices):
         TRANSFORMERS = "transformers", "Hugging Face transformers"
+        VLLM = "vllm", "vLLM (optional extra, GPU)"
 
     class SourceKind(models.TextChoices):
         LOCAL_DIR = "local_dir", "Local directory"

@@ -30,6 +30,10 @@ def _create(variant):
         from .transformers_backend import TransformersBackend
 
         return TransformersBackend.from_variant(variant)
+    if variant.backend == "vllm":
+        from .vllm_backend import VllmBackend
+
+        return VllmBackend.from_variant(variant)
     raise PermanentGenerationError(f"Unknown backend {variant.backend!r} for {variant.name}.")
 
 

@@ -9,6 +9,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
 
 from .base import GenerationRequest, GenerationResult, PermanentGenerationError
+from .chat import prompt_ids_within_window
 from .sampling import PerRowSampler
 from .sources import resolve_gguf
 
@@ -61,30 +62,7 @@ class TransformersBackend:
     def _prompt_ids(
         self, request: GenerationRequest, context_window: int
     ) -> tuple[list[int], bool]:
-        """Chat-templated prompt ids, dropping the oldest turns when the window is too small.
-
-        The system message and the latest user turn are always kept; if even those do not fit
-        the request can never succeed.
-        """
-        system = [m for m in request.messages[:1] if m["role"] == "system"]
-        messages = list(request.messages[len(system) :])
-        budget = context_window - request.max_new_tokens
-        truncated = False
-        while True:
-            ids = self.tokenizer.apply_chat_template(
-                system + messages, add_generation_prompt=True, tokenize=True
-            )
-            if hasattr(ids, "keys"):
-                ids = ids["input_ids"]
-            if len(ids) <= budget:
-                return list(ids), truncated
-            if len(messages) <= 1:
-                raise PermanentGenerationError(
-                    f"The prompt needs {len(ids)} tokens but only {budget} fit in the "
-                    f"{context_window}-token window after {request.max_new_tokens} new tokens."
-                )
-            messages = messages[2:]  # drop the oldest user/assistant exchange
-            truncated = True
+        return prompt_ids_within_window(self.tokenizer, request, context_window)
 
     @torch.inference_mode()
     def generate(

@@ -142,3 +142,20 @@ def test_the_batch_size_caps_what_one_task_claims(batch, annotator, default_back
     assert generate_pair.apply(args=[pairs[1].pk]).get() == 2
     assert set(pairs[1].samples.values_list("status", flat=True)) == {"done"}
     assert set(pairs[0].samples.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_vllm_variant_without_vllm_installed_fails_at_once_with_the_install_hint(annotator):
+    batch = BatchFactory(
+        sampling_a__variant__name="llama-vllm",
+        sampling_a__variant__backend="vllm",
+        sampling_a__variant__source_kind="local_dir",
+        sampling_a__variant__source="/models/llama-2-7b-chat",
+        sampling_b__variant__name="llama-vllm",
+    )
+    pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
+
+    generate_pair.apply(args=[pair.pk])
+
+    for sample in pair.samples.all():
+        assert sample.status == "failed"
+        assert "pip install '.[vllm]'" in sample.error
