@@ -188,10 +188,14 @@ def _bench_batch(*, variant, max_new_tokens):
 
 
 def _submit(*, batch, annotator, prompts):
+    from django.db import transaction
+
     from apps.dialogues.services import dialogue_start
 
-    # Two requests per pair, as in real use: one per sampling configuration.
-    return [dialogue_start(batch=batch, annotator=annotator, text=p) for p in prompts[::2]]
+    # Two requests per pair, as in real use: one per sampling configuration. One transaction,
+    # so every request becomes visible (and its task is sent) at the same instant.
+    with transaction.atomic():
+        return [dialogue_start(batch=batch, annotator=annotator, text=p) for p in prompts[::2]]
 
 
 def _cleanup(*, batch, annotator) -> None:
