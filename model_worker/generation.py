@@ -25,15 +25,21 @@ logger = logging.getLogger(__name__)
 def _claim_batch(*, pair_id: int) -> list[Sample]:
     """Claim this pair's samples and whatever else waits, up to the batch size.
 
-    If the batch is not full, wait a moment (GENERATION_MAX_WAIT_MS) for more requests.
+    While requests keep arriving, keep gathering: wait until none came for
+    GENERATION_MAX_WAIT_MS (but never more than ten such waits in all), then run.
     """
     limit = settings.GENERATION_MAX_BATCH
     worker = socket.gethostname()
+    wait_s = settings.GENERATION_MAX_WAIT_MS / 1000
     claimed = samples_claim(pair_id=pair_id, worker=worker, limit=limit)
-    deadline = time.monotonic() + settings.GENERATION_MAX_WAIT_MS / 1000
-    while claimed and len(claimed) < limit and time.monotonic() < deadline:
+    now = time.monotonic()
+    give_up_at, quiet_until = now + 10 * wait_s, now + wait_s
+    while claimed and len(claimed) < limit and time.monotonic() < min(quiet_until, give_up_at):
         time.sleep(0.01)
-        claimed += samples_claim(pair_id=pair_id, worker=worker, limit=limit - len(claimed))
+        more = samples_claim(pair_id=pair_id, worker=worker, limit=limit - len(claimed))
+        if more:
+            claimed += more
+            quiet_until = time.monotonic() + wait_s
     return claimed
 
 
