@@ -51,8 +51,9 @@ def batch_demo_ensure(*, created_by=None, max_new_tokens: int = 96) -> Batch:
     )
     high = SamplingConfig.objects.create(
         variant=variant,
-        temperature_min=0.9,
-        temperature_max=1.2,
+        # Wider temperatures give more diverse pairs, but a 135M model rambles above ~1.0.
+        temperature_min=0.8,
+        temperature_max=1.0,
         top_p=0.95,
         max_new_tokens=max_new_tokens,
     )
