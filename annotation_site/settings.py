@@ -146,6 +146,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Batches, comparisons and preference-dataset exports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Anonymous users reach only the login page and the health check, not the API's map.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the sidecar package: the docs work without reaching a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
