@@ -1,0 +1,162 @@
+"""Hostile prompts, model output, guidelines and worker errors, shown by the real pages.
+
+Each payload, if it ran, would set `window.__pwned` or open a dialog; the enforced CSP would
+also report inline code it blocked. On every page none of that happens, no injected element
+or handler is in the DOM, and the prompts and responses are shown as text.
+"""
+
+import os
+
+import pytest
+
+from apps.dialogues.models import Pair, Sample
+from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.preferences.services import comparison_submit
+from tests.factories import BatchFactory, UserFactory, samples_finish
+
+# Playwright's sync API runs an event loop in this thread; the test still queries the DB.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "pw-for-tests"  # what UserFactory sets
+PAYLOADS = [
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=2">',
+    '<a href="javascript:window.__pwned=3">click me</a>',
+    '<svg onload="window.__pwned=4"><circle r=1 /></svg>',
+    "<style>body{display:none}</style>",
+    '<div style="position:fixed;inset:0;background:red" onclick="window.__pwned=5">x</div>',
+    '"><script>window.__pwned=6</script>',
+    "';window.__pwned=7;//",
+    '<iframe srcdoc="<script>parent.__pwned=8</script>"></iframe>',
+    "<scr<script>ipt>alert(9)</script>",
+    "{{ 7|add:1 }}{% debug %}",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(10)">',
+    '<form action="javascript:alert(11)"><button>go</button></form>',
+]
+HOSTILE = " ".join(PAYLOADS)
+GUIDELINES = f"""# Guidelines
+
+[harmless-looking link](javascript:window.__pwned=12)
+
+![img](x" onerror="window.__pwned=13)
+
+<a href="https://example.org" onclick="window.__pwned=14" style="position:fixed">styled</a>
+
+{HOSTILE}
+"""
+INJECTED = "script:not([src]), [onerror], [onload], [onclick], iframe, body style, [style*=fixed]"
+
+
+@pytest.fixture
+def hostile_world(transactional_db):
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    ann = UserFactory(username="ann")
+    batch = BatchFactory(
+        name='<img src=x onerror="window.__pwned=15">', guidelines=GUIDELINES, created_by=boss
+    )
+    judged = dialogue_start(batch=batch, annotator=ann, text=HOSTILE)
+    samples_finish(judged, (HOSTILE, f"right {HOSTILE}"))
+    comparison_submit(
+        pair=judged,
+        annotator=ann,
+        chosen_side="left",
+        strength="better",
+        time_spent_ms=1000,
+        left_is_safe=None,
+        right_is_safe=None,
+    )
+    open_pair = dialogue_continue(dialogue=judged.dialogue, annotator=ann, text=f"2 {HOSTILE}")
+    samples_finish(open_pair, (f"left {HOSTILE}", f"right {HOSTILE}"))
+    failed = dialogue_start(batch=batch, annotator=ann, text=f"3 {HOSTILE}")
+    Sample.objects.filter(pair=failed).update(status="failed", error=f"worker: {HOSTILE}")
+    return {
+        "batch": batch,
+        "dialogue": judged.dialogue,
+        "failed_dialogue": failed.dialogue,
+        "sample": Sample.objects.filter(pair=open_pair).first(),
+        "pair": Pair.objects.get(pk=open_pair.pk),
+    }
+
+
+def _watch(page) -> list[str]:
+    """Collect dialogs (dismissed) and CSP reports from the console."""
+    events: list[str] = []
+    page.on("dialog", lambda d: (events.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on(
+        "console",
+        lambda m: events.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return events
+
+
+def _login(page, username: str) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _assert_inert(page, url: str, events: list[str]) -> None:
+    page.goto(url)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(200)  # let any delayed handler (onload, timers) have its chance
+    assert page.evaluate("typeof window.__pwned") == "undefined", url
+    assert page.locator(INJECTED).count() == 0, url
+    assert page.locator("a[href^='javascript:' i], form[action^='javascript:' i]").count() == 0
+    assert events == [], url
+
+
+def test_nothing_hostile_runs_on_the_annotators_pages(browser_page, hostile_world):
+    page = browser_page
+    events = _watch(page)
+    _login(page, "ann")
+    dialogue = hostile_world["dialogue"]
+    _assert_inert(page, f"/dialogues/{dialogue.pk}/", events)
+    body = page.inner_text("body")
+    assert "<script>window.__pwned=1</script>" in body  # shown as text, both sides and turns
+    assert '<img src=x onerror="window.__pwned=2">' in body
+    assert "{{ 7|add:1 }}{% debug %}" in body
+    _assert_inert(page, f"/dialogues/{hostile_world['failed_dialogue'].pk}/", events)
+    assert "worker: <script>window.__pwned=1</script>" in page.inner_text("body")
+    _assert_inert(page, f"/batches/{hostile_world['batch'].pk}/", events)
+    page.click("details.guidelines summary")
+    guidelines = page.locator(".guidelines-body")
+    assert guidelines.locator("a[href^='javascript' i], img[onerror], [style]").count() == 0
+    _assert_inert(page, "/batches/", events)
+    assert '<img src=x onerror="window.__pwned=15">' in page.inner_text("body")
+    # The live status the page polls carries the same text, put in with textContent.
+    status = page.request.get(f"/pairs/{hostile_world['pair'].pk}/status/")
+    assert status.ok
+    assert "<script>window.__pwned=1</script>" in status.json()["left"]["text"]
+
+
+def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, hostile_world):
+    context = chromium_browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    try:
+        events = _watch(page)
+        _login(page, "boss")
+        urls = [
+            "/fleet/",
+            "/admin/preferences/comparison/",
+            "/admin/dialogues/sample/",
+            f"/admin/dialogues/sample/{hostile_world['sample'].pk}/change/",
+            "/admin/dialogues/dialogue/",
+            "/admin/batches/batch/",
+            f"/admin/batches/batch/{hostile_world['batch'].pk}/change/",
+            "/api/docs/",
+        ]
+        for url in urls:
+            _assert_inert(page, url, events)
+        page.goto("/fleet/")
+        assert "worker: <script>window.__pwned=1</script>" in page.inner_text("body")
+        page.goto("/admin/preferences/comparison/")
+        assert 'onerror="window.__pwned=15"' in page.inner_text("body")
+        page.goto("/api/docs/")
+        page.wait_for_selector(".opblock-summary-path")
+        assert events == []
+    finally:
+        context.close()
