@@ -100,6 +100,14 @@ class FilterSerializer(serializers.Serializer):
         return ExportOptions(**{k: v for k, v in data.items() if k != "page_size"})
 
 
+class PageSizeSerializer(serializers.Serializer):
+    """`page_size` of a list endpoint: out of range is a 400, not a silent default."""
+
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=settings.EXPORT_API_MAX_PAGE_SIZE, required=False
+    )
+
+
 class ComparisonFilterSerializer(FilterSerializer):
     page_size = serializers.IntegerField(
         min_value=1, max_value=settings.EXPORT_API_MAX_PAGE_SIZE, required=False

@@ -23,6 +23,7 @@ from .serializers import (
     ComparisonOutputSerializer,
     ExportJobOutputSerializer,
     ExportParamsSerializer,
+    PageSizeSerializer,
     query_check,
 )
 from .services import export_job_create
@@ -33,6 +34,11 @@ class ByIdCursorPagination(CursorPagination):
     ordering = "pk"
     page_size = 100
     page_size_query_param = "page_size"
+
+    def get_page_size(self, request) -> int:
+        params = PageSizeSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return params.validated_data.get("page_size", self.page_size)
 
 
 def _visible(request):

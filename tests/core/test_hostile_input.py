@@ -66,6 +66,16 @@ COMPARISON_QUERIES = [
 ]
 
 
+BATCH_QUERIES = ["page_size=-1", "page_size=0", f"page_size={10**24}", "page_size=x"]
+
+
+@pytest.mark.parametrize("query", BATCH_QUERIES)
+def test_it_rejects_bad_page_sizes_of_the_batch_list(client, world, query):
+    response = client.get(f"/api/batches/?{query}", HTTP_AUTHORIZATION=f"Token {world['key']}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
 @pytest.mark.parametrize(("query", "field"), COMPARISON_QUERIES)
 def test_it_rejects_hostile_list_parameters(client, world, query, field):
     before = _snapshot()
