@@ -1,0 +1,39 @@
+import io
+import json
+
+import pytest
+
+from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+from apps.exports.bench import bench_clean, bench_fill
+from apps.exports.management.commands.bench_export import Command
+from apps.preferences.models import Comparison
+
+
+@pytest.mark.django_db
+def test_the_fill_makes_valid_multi_turn_comparisons_and_the_clean_removes_them():
+    data = bench_fill(rows=50, response_chars=40, turns=4, chunk_dialogues=3)
+    comparisons = Comparison.objects.filter(batch_id__in=data.batch_ids).order_by("pk")
+    assert comparisons.count() == 50
+    assert [len(c.context) for c in comparisons[:4]] == [1, 3, 5, 7]
+    first = comparisons[1]
+    assert (
+        first.context[1]["content"]
+        == Turn.objects.get(dialogue_id=first.pair.dialogue_id, index=1).text
+    )
+    assert comparisons.filter(track="safety").exclude(chosen_is_safe=None).exists()
+    bench_clean(data=data)
+    assert not Comparison.objects.exists()
+    assert not Dialogue.objects.exists() and not Pair.objects.exists()
+    assert not Sample.objects.exists() and not Turn.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_measurement_reports_every_figure():
+    data = bench_fill(rows=300, response_chars=40)
+    out = io.StringIO()
+    Command(stdout=out)._measure(data.batch_ids)
+    result = json.loads(out.getvalue())
+    for key in ("jsonl_rows_per_s", "parquet_rows_per_s", "raw_driver_rows_per_s", "peak_rss_mb"):
+        assert result[key] > 0
+    assert result["jsonl_mb"] > 0.9 * result["raw_driver_mb"]
+    bench_clean(data=data)
