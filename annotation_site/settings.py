@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.preferences",
     "apps.fleet",
     "apps.exports",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+
 from .models import Batch, SamplingConfig
 
 
@@ -20,3 +23,14 @@ class BatchAdmin(admin.ModelAdmin):
     list_display = ["name", "track", "status", "iteration", "max_turns", "created_at"]
     list_filter = ["track", "status"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            action, details = AuditEvent.Action.BATCH_CREATED, {"status": obj.status}
+        elif "status" in form.changed_data:
+            action = AuditEvent.Action.BATCH_STATUS_CHANGED
+            details = {"from": form.initial.get("status"), "to": obj.status}
+        else:
+            return
+        audit_record(actor=request.user, action=action, target=f"batch:{obj.pk}", details=details)

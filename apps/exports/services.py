@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 from apps.batches.models import Batch
 
 from .cards import CardBuilder, card_readme
@@ -32,6 +34,13 @@ def export_job_create(*, user, token=None, options: ExportOptions, visible) -> E
         batch_ids = [pk for pk in batch_ids if pk in set(options.batches)]
     job = ExportJob.objects.create(
         created_by=user, token=token, options=options.as_dict(), batch_ids=batch_ids
+    )
+    audit_record(
+        actor=user,
+        token=token,
+        action=AuditEvent.Action.EXPORT_JOB_CREATED,
+        target=f"export_job:{job.pk}",
+        details={"options": job.options, "batch_ids": batch_ids},
     )
     from .tasks import export_job_task
 

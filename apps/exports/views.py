@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import TokenMayWrite
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 
 from .cards import CardBuilder
 from .models import ExportJob
@@ -113,6 +115,13 @@ class ExportStreamApi(APIView):
     )
     def get(self, request):
         options = _params(request, ExportParamsSerializer, "export").options()
+        audit_record(
+            actor=request.user,
+            token=request.auth,
+            action=AuditEvent.Action.EXPORT_STREAMED,
+            target="export_stream",
+            details={"options": options.as_dict()},
+        )
         response = StreamingHttpResponse(
             export_bytes(options=options, visible=_visible(request)),
             content_type=CONTENT_TYPES[options.file_type],

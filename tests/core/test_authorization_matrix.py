@@ -113,6 +113,9 @@ ADMIN_EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET admin:axes_accessattempt_add": ADMIN_REFUSED | {"staff": {403}},
     "GET admin:axes_accesslog_add": ADMIN_REFUSED | {"staff": {403}},
     "GET admin:axes_accessfailurelog_add": ADMIN_REFUSED | {"staff": {403}},
+    # The audit log is append-only: staff read it, nobody adds or deletes events by hand.
+    "GET admin:audit_auditevent_add": ADMIN_REFUSED | {"staff": {403}},
+    "GET admin:audit_auditevent_delete": ADMIN_REFUSED | {"staff": {403}},
 }
 ADMIN_DEFAULT = ADMIN_REFUSED | {"staff": {200, 302}}
 
