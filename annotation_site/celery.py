@@ -23,7 +23,15 @@ def _start_generation_process(queues: str) -> None:
 
     # In a thread: a pool process must report "up" to its parent within seconds, and loading
     # a model takes longer. A task arriving meanwhile waits on the model registry's lock.
-    threading.Thread(target=models_preload, name="pairwise-preload", daemon=True).start()
+    def preload() -> None:
+        from django.db import connection
+
+        try:
+            models_preload()
+        finally:
+            connection.close()  # this thread's own connection
+
+    threading.Thread(target=preload, name="pairwise-preload", daemon=True).start()
     heartbeat_start(queues=queues)
 
 

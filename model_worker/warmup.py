@@ -3,7 +3,6 @@
 import logging
 
 from django.conf import settings
-from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +15,6 @@ def models_preload() -> list[str]:
 
     if not settings.WORKER_PRELOAD_MODELS:
         return []
-    close_old_connections()  # runs in its own thread: its own database connection
     open_batches = Batch.objects.filter(status=Batch.Status.OPEN)
     variants = ModelVariant.objects.filter(
         is_active=True, samplingconfig__in=_open_configs(open_batches)

@@ -49,9 +49,8 @@ def pair_on_screen(page) -> dict:
 
 def wait_until_generated(page, worker, timeout_ms: int) -> None:
     try:
-        page.wait_for_function(
-            "document.getElementById('pair').dataset.state !== 'generating'", timeout=timeout_ms
-        )
+        # A selector wait, not wait_for_function: the page's CSP forbids evaluating strings.
+        page.locator("#pair:not([data-state='generating'])").wait_for(timeout=timeout_ms)
     except PlaywrightError:
         pytest.fail(
             f"The pair was still generating after {timeout_ms} ms. Worker log:\n{worker.log_tail()}"
