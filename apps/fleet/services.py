@@ -19,30 +19,20 @@ def heartbeat_record(
     stopped: bool = False,
 ) -> WorkerHeartbeat:
     now = timezone.now()
+    reported = {
+        "hostname": hostname,
+        "pid": pid,
+        "queues": queues,
+        "device": device,
+        "variants": variants,
+        "samples_done": samples_done,
+        "last_error": last_error[:2000],
+        "last_seen": now,
+        "stopped_at": now if stopped else None,
+    }
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
         name=name,
-        defaults={
-            "hostname": hostname,
-            "pid": pid,
-            "queues": queues,
-            "device": device,
-            "variants": variants,
-            "samples_done": samples_done,
-            "last_error": last_error[:2000],
-            "last_seen": now,
-            "stopped_at": now if stopped else None,
-        },
-        create_defaults={
-            "hostname": hostname,
-            "pid": pid,
-            "queues": queues,
-            "device": device,
-            "variants": variants,
-            "samples_done": samples_done,
-            "last_error": last_error[:2000],
-            "last_seen": now,
-            "started_at": started_at or now,
-            "stopped_at": now if stopped else None,
-        },
+        defaults=reported,
+        create_defaults={**reported, "started_at": started_at or now},
     )
     return heartbeat

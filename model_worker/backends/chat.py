@@ -1,6 +1,6 @@
 """Chat-template prompts and the context-window policy, shared by every backend."""
 
-from .base import GenerationRequest, PermanentGenerationError
+from .base import GenerationRequest, GenerationResult, PermanentGenerationError
 
 
 def prompt_ids_within_window(
@@ -30,3 +30,22 @@ def prompt_ids_within_window(
             )
         messages = messages[2:]  # drop the oldest user/assistant exchange
         truncated = True
+
+
+Outcome = GenerationResult | PermanentGenerationError
+
+
+def requests_within_window(
+    tokenizer, requests: list[GenerationRequest], context_window: int
+) -> tuple[list[Outcome | None], list[tuple[int, list[int], bool]]]:
+    """Split requests into those that fit the window (index, prompt ids, truncated) and those
+    that never can, whose error already stands in their place in the outcomes list."""
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    runnable: list[tuple[int, list[int], bool]] = []
+    for index, request in enumerate(requests):
+        try:
+            ids, truncated = prompt_ids_within_window(tokenizer, request, context_window)
+            runnable.append((index, ids, truncated))
+        except PermanentGenerationError as exc:
+            outcomes[index] = exc
+    return outcomes, runnable

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorList
 
 from .base import GenerationRequest, GenerationResult, PermanentGenerationError
-from .chat import prompt_ids_within_window
+from .chat import requests_within_window
 from .sampling import PerRowSampler
 from .sources import resolve_gguf
 
@@ -59,11 +59,6 @@ class TransformersBackend:
         )
         return cls(name=variant.name, model=model, tokenizer=tokenizer, device=device)
 
-    def _prompt_ids(
-        self, request: GenerationRequest, context_window: int
-    ) -> tuple[list[int], bool]:
-        return prompt_ids_within_window(self.tokenizer, request, context_window)
-
     @torch.inference_mode()
     def generate(
         self,
@@ -75,14 +70,7 @@ class TransformersBackend:
     ) -> list[GenerationResult | PermanentGenerationError]:
         """Generate all requests in one batched call; a request that can never run gets its
         error in its place and does not hold the others back."""
-        outcomes: list[GenerationResult | PermanentGenerationError | None] = [None] * len(requests)
-        runnable: list[tuple[int, list[int], bool]] = []
-        for index, request in enumerate(requests):
-            try:
-                ids, truncated = self._prompt_ids(request, context_window)
-                runnable.append((index, ids, truncated))
-            except PermanentGenerationError as exc:
-                outcomes[index] = exc
+        outcomes, runnable = requests_within_window(self.tokenizer, requests, context_window)
         if runnable:
             batch = [requests[i] for i, _, _ in runnable]
             texts = self._generate_batch(

@@ -8,7 +8,7 @@ offline engine returns whole texts, so responses are not streamed with this back
 from collections.abc import Callable
 
 from .base import GenerationRequest, GenerationResult, PermanentGenerationError
-from .chat import prompt_ids_within_window
+from .chat import requests_within_window
 
 _DTYPES = {"auto": "auto", "float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
@@ -46,14 +46,7 @@ class VllmBackend:
     ) -> list[GenerationResult | PermanentGenerationError]:
         from vllm import SamplingParams, TokensPrompt
 
-        outcomes: list[GenerationResult | PermanentGenerationError | None] = [None] * len(requests)
-        runnable = []
-        for index, request in enumerate(requests):
-            try:
-                ids, truncated = prompt_ids_within_window(self.tokenizer, request, context_window)
-                runnable.append((index, ids, truncated))
-            except PermanentGenerationError as exc:
-                outcomes[index] = exc
+        outcomes, runnable = requests_within_window(self.tokenizer, requests, context_window)
         if runnable:
             prompts = [TokensPrompt(prompt_token_ids=ids) for _, ids, _ in runnable]
             params = [

@@ -20,8 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=32, help="generation requests")
         parser.add_argument("--max-new-tokens", type=int, default=64)
-        parser.add_argument("--greedy-tokens", type=int, default=32,
-                            help="new tokens for the greedy batched-vs-alone check (0: skip)")
+        parser.add_argument(
+            "--greedy-tokens",
+            type=int,
+            default=32,
+            help="new tokens for the greedy batched-vs-alone check (0: skip)",
+        )
         parser.add_argument("--json", action="store_true", help="print only the JSON object")
 
     def handle(self, *args, requests: int, max_new_tokens: int, greedy_tokens: int, **options):
@@ -39,14 +43,16 @@ class Command(BaseCommand):
         ]
 
         log("baseline: one request at a time through plain generate…")
-        baseline = baseline_run(variant=variant, prompts=prompts, params=params,
-                                max_new_tokens=max_new_tokens)
+        baseline = baseline_run(
+            variant=variant, prompts=prompts, params=params, max_new_tokens=max_new_tokens
+        )
         log(f"  {baseline['tokens_per_s']:.1f} tokens/s")
         log("greedy: batched vs alone…")
         agreement = greedy_agreement(variant=variant, prompts=prompts, max_new_tokens=greedy_tokens)
         log("worker: all requests at once through Celery…")
-        worker = worker_run(variant=variant, prompts=prompts, max_new_tokens=max_new_tokens,
-                            log=log)
+        worker = worker_run(
+            variant=variant, prompts=prompts, max_new_tokens=max_new_tokens, log=log
+        )
         result = {
             "requests": requests,
             "max_new_tokens": max_new_tokens,
