@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "apps.fleet",
     "apps.exports",
     "apps.audit",
+    "apps.pools",
+    "apps.assignments",
 ]
 
 MIDDLEWARE = [

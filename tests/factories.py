@@ -1,6 +1,7 @@
 import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
@@ -70,7 +71,12 @@ def pair_ready(
     turn = Turn.objects.create(dialogue=dialogue, index=index, role="user", text=prompt)
     context = [t.as_message() for t in dialogue.turns.all()]
     pair = Pair.objects.create(
-        dialogue=dialogue, user_turn=turn, context=context, left_slot=left_slot
+        batch=dialogue.batch,
+        dialogue=dialogue,
+        user_turn=turn,
+        context=context,
+        left_slot=left_slot,
+        ready_at=timezone.now(),
     )
     for slot, text, config in (
         ("a", texts[0], dialogue.batch.sampling_a),
@@ -98,4 +104,5 @@ def samples_finish(pair: Pair, texts=("Response A", "Response B")) -> Pair:
         Sample.objects.filter(pair=pair, slot=slot).update(
             status="done", text=text, prompt_tokens=5, completion_tokens=3
         )
+    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now())
     return pair

@@ -59,6 +59,31 @@ class Batch(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     iteration = models.PositiveIntegerField(default=1)
     max_turns = models.PositiveIntegerField(default=6)
+    target_comparisons = models.PositiveIntegerField(
+        default=1000, help_text="How many comparisons this batch should collect."
+    )
+    overlap = models.PositiveSmallIntegerField(
+        default=1, help_text="How many distinct annotators judge each prompt-pool pair."
+    )
+    allow_written_prompts = models.BooleanField(
+        default=True, help_text="Annotators may write their own prompts, not only judge the pool."
+    )
+    lease_minutes = models.PositiveIntegerField(
+        default=30, help_text="A claimed pair goes back to the pool after this long unjudged."
+    )
+    max_open_leases = models.PositiveSmallIntegerField(
+        default=3, help_text="The most pool pairs one annotator may hold at once."
+    )
+    open_to_all_annotators = models.BooleanField(
+        default=True, help_text="Every annotator may work on it; otherwise only those listed."
+    )
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assigned_batches"
+    )
+    groups = models.ManyToManyField("auth.Group", blank=True, related_name="assigned_batches")
+    cloned_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="clones"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -70,6 +95,20 @@ class Batch(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(iteration__gte=1), name="batch_iteration_positive"),
             models.CheckConstraint(condition=Q(max_turns__gte=1), name="batch_max_turns_positive"),
+            models.CheckConstraint(
+                condition=Q(overlap__gte=1) & Q(overlap__lte=10), name="batch_overlap_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_comparisons__gte=1), name="batch_target_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(lease_minutes__gte=1) & Q(lease_minutes__lte=24 * 60),
+                name="batch_lease_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_open_leases__gte=1) & Q(max_open_leases__lte=100),
+                name="batch_max_open_leases_range",
+            ),
             models.CheckConstraint(
                 condition=~Q(sampling_a=F("sampling_b")), name="batch_two_distinct_samplings"
             ),

@@ -66,20 +66,54 @@ class Turn(models.Model):
 
 
 class Pair(models.Model):
-    """Two responses to the same context, to be compared. Which side shows which is random."""
+    """Two responses to the same context, to be compared. Which side shows which is random.
+
+    A pair comes either from an annotator's own dialogue (they judge it themselves) or from a
+    batch's prompt pool (the work queue leases it to `batch.overlap` other annotators, each
+    with their own left/right order recorded on the lease).
+    """
 
     class Slot(models.TextChoices):
         A = "a", "A"
         B = "b", "B"
 
-    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="pairs")
-    user_turn = models.OneToOneField(Turn, on_delete=models.CASCADE, related_name="pair")
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="pairs")
+    dialogue = models.ForeignKey(
+        Dialogue, on_delete=models.CASCADE, related_name="pairs", null=True, blank=True
+    )
+    user_turn = models.OneToOneField(
+        Turn, on_delete=models.CASCADE, related_name="pair", null=True, blank=True
+    )
+    pool_item = models.OneToOneField(
+        "pools.PoolItem", on_delete=models.CASCADE, related_name="pair", null=True, blank=True
+    )
     context = models.JSONField(help_text="Chat messages up to and including the user turn.")
     left_slot = models.CharField(max_length=1, choices=Slot.choices)
+    ready_at = models.DateTimeField(
+        null=True, blank=True, help_text="When both responses were generated."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(dialogue__isnull=False, user_turn__isnull=False, pool_item__isnull=True)
+                    | Q(dialogue__isnull=True, user_turn__isnull=True, pool_item__isnull=False)
+                ),
+                name="pair_from_a_dialogue_or_the_pool",
+            )
+        ]
+
+    @property
+    def is_pool(self) -> bool:
+        return self.pool_item_id is not None
+
+    @property
+    def turn_index(self) -> int:
+        """Index of the judged user turn within its context."""
+        return len(self.context) - 1
 
     def __str__(self) -> str:
         return f"Pair {self.pk}"

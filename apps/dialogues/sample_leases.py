@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, Q, Value, When
 from django.utils import timezone
 
-from .models import Sample
+from .models import Pair, Sample
 
 MAX_ATTEMPTS = 3
 
@@ -94,8 +94,12 @@ def sample_complete(
     context_truncated: bool,
     latency_ms: int,
 ) -> bool:
-    """Store a generated text, only if this worker still holds the sample's lease."""
-    return bool(
+    """Store a generated text, only if this worker still holds the sample's lease.
+
+    The pair becomes ready (claimable from the queue) when its second sample is done. Each
+    update commits on its own, so whichever completion commits last sees both done.
+    """
+    stored = bool(
         Sample.objects.filter(
             pk=sample.pk, status=Sample.Status.RUNNING, worker=sample.worker
         ).update(
@@ -110,6 +114,19 @@ def sample_complete(
             lease_expires_at=None,
             finished_at=timezone.now(),
         )
+    )
+    if stored:
+        pair_mark_ready(pair_id=sample.pair_id)
+    return stored
+
+
+def pair_mark_ready(*, pair_id: int) -> bool:
+    """Set `ready_at` once both samples of the pair are done."""
+    unfinished = Sample.objects.filter(pair_id=pair_id).exclude(status=Sample.Status.DONE)
+    return bool(
+        Pair.objects.filter(pk=pair_id, ready_at__isnull=True)
+        .exclude(Exists(unfinished))
+        .update(ready_at=timezone.now())
     )
 
 

@@ -44,6 +44,7 @@ def _pair_create(*, dialogue: Dialogue, user_turn: Turn) -> Pair:
 
     context = [t.as_message() for t in dialogue.turns.filter(index__lte=user_turn.index)]
     pair = Pair.objects.create(
+        batch=dialogue.batch,
         dialogue=dialogue,
         user_turn=user_turn,
         context=context,

@@ -35,7 +35,16 @@ TABLES = {
         "dialogue_id",
         "source_sample_id",
     ),
-    "dialogues_pair": ("id", "context", "left_slot", "created_at", "dialogue_id", "user_turn_id"),
+    "dialogues_pair": (
+        "id",
+        "context",
+        "left_slot",
+        "created_at",
+        "dialogue_id",
+        "user_turn_id",
+        "batch_id",
+        "ready_at",
+    ),
     "dialogues_sample": (
         "id",
         "slot",
@@ -183,7 +192,9 @@ def bench_fill(
                 out["dialogues_turn"].append(
                     (turn_id, 2 * t, "user", prompt, at, dialogue_id, None)
                 )
-                out["dialogues_pair"].append((pair_id, context, "a", at, dialogue_id, turn_id))
+                out["dialogues_pair"].append(
+                    (pair_id, context, "a", at, dialogue_id, turn_id, batch.pk, at)
+                )
                 for slot in (0, 1):
                     out["dialogues_sample"].append(
                         (

@@ -19,32 +19,32 @@ def _parse_safety(value, field: str) -> bool:
     raise ValidationError({field: "Say whether this response is safe or unsafe."})
 
 
-@transaction.atomic
-def comparison_submit(
+def comparison_record(
     *,
     pair: Pair,
     annotator,
+    left_slot: str,
     chosen_side: str,
     strength: str,
-    time_spent_ms: int,
+    time_spent_ms,
     left_is_safe=None,
     right_is_safe=None,
 ) -> Comparison:
-    """Store the annotator's choice and make the chosen response the dialogue's assistant turn.
+    """Validate a choice on a pair as the annotator saw it and store it (call inside atomic).
 
-    `chosen_side` is "left" or "right" as the annotator saw the pair; the stored record names
-    the samples, so the screen position is kept alongside, not instead of, the choice.
+    `chosen_side` is "left" or "right" as the annotator saw the pair, with `left_slot` the
+    sample shown on the left; the stored record names the samples and keeps the left one too.
     """
-    pair = Pair.objects.select_for_update().select_related("dialogue__batch").get(pk=pair.pk)
-    dialogue = pair.dialogue
-    batch = dialogue.batch
-    if dialogue.annotator_id != annotator.pk:
-        raise PermissionDenied
+    batch = pair.batch
     if chosen_side not in ("left", "right"):
         raise ValidationError({"chosen_side": "Pick the left or the right response."})
     if strength not in Strength.values:
         raise ValidationError({"strength": "Say how much better the chosen response is."})
-    if not (0 <= int(time_spent_ms) <= MAX_TIME_SPENT_MS):
+    try:
+        time_spent_ms = int(time_spent_ms)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"time_spent_ms": "Time spent must be a whole number."}) from exc
+    if not (0 <= time_spent_ms <= MAX_TIME_SPENT_MS):
         raise ValidationError({"time_spent_ms": "Time spent is out of range."})
     if Comparison.objects.filter(pair=pair, annotator=annotator).exists():
         raise ValidationError("You already judged this pair.")
@@ -52,8 +52,8 @@ def comparison_submit(
     samples = {s.slot: s for s in pair.samples.all()}
     if len(samples) != 2 or any(s.status != Sample.Status.DONE for s in samples.values()):
         raise ValidationError("Both responses must be generated before you can judge them.")
-    right_slot = Pair.Slot.B if pair.left_slot == Pair.Slot.A else Pair.Slot.A
-    left, right = samples[pair.left_slot], samples[right_slot]
+    right_slot = Pair.Slot.B if left_slot == Pair.Slot.A else Pair.Slot.A
+    left, right = samples[left_slot], samples[right_slot]
     chosen, rejected = (left, right) if chosen_side == "left" else (right, left)
 
     chosen_is_safe = rejected_is_safe = None
@@ -68,12 +68,12 @@ def comparison_submit(
 
     try:
         with transaction.atomic():
-            comparison = Comparison.objects.create(
+            return Comparison.objects.create(
                 pair=pair,
                 batch=batch,
                 track=batch.track,
                 annotator=annotator,
-                turn_index=pair.user_turn.index,
+                turn_index=pair.turn_index,
                 context=pair.context,
                 chosen=chosen,
                 rejected=rejected,
@@ -81,17 +81,46 @@ def comparison_submit(
                 strength=strength,
                 chosen_is_safe=chosen_is_safe,
                 rejected_is_safe=rejected_is_safe,
-                time_spent_ms=int(time_spent_ms),
+                time_spent_ms=time_spent_ms,
             )
     except IntegrityError as exc:
         raise ValidationError("You already judged this pair.") from exc
 
+
+@transaction.atomic
+def comparison_submit(
+    *,
+    pair: Pair,
+    annotator,
+    chosen_side: str,
+    strength: str,
+    time_spent_ms: int,
+    left_is_safe=None,
+    right_is_safe=None,
+) -> Comparison:
+    """Judge a pair of the annotator's own dialogue; the chosen response becomes its next turn."""
+    pair = Pair.objects.select_for_update(of=("self",)).select_related("dialogue", "batch").get(
+        pk=pair.pk
+    )
+    dialogue = pair.dialogue
+    if dialogue is None or dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    comparison = comparison_record(
+        pair=pair,
+        annotator=annotator,
+        left_slot=pair.left_slot,
+        chosen_side=chosen_side,
+        strength=strength,
+        time_spent_ms=time_spent_ms,
+        left_is_safe=left_is_safe,
+        right_is_safe=right_is_safe,
+    )
     if dialogue.status == Dialogue.Status.ACTIVE:
         Turn.objects.create(
             dialogue=dialogue,
             index=pair.user_turn.index + 1,
             role=Turn.Role.ASSISTANT,
-            text=chosen.text,
-            source_sample=chosen,
+            text=comparison.chosen.text,
+            source_sample=comparison.chosen,
         )
     return comparison

@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JudgmentSlot(models.Model):
+    """One of the `batch.overlap` judgments a pool pair needs; the unit the queue hands out.
+
+    Claiming locks a claimable slot row (FOR UPDATE SKIP LOCKED) and writes its new state in the
+    same transaction, so a slot is never leased to two annotators, and a pair with k slots gets
+    at most k judgments.
+    """
+
+    class Status(models.TextChoices):
+        FREE = "free", "Free"
+        LEASED = "leased", "Leased"
+        DONE = "done", "Done"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="+")
+    pair = models.ForeignKey("dialogues.Pair", on_delete=models.CASCADE, related_name="slots")
+    index = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FREE)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pair", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["pair", "index"], name="slot_unique_index"),
+            models.UniqueConstraint(
+                fields=["pair", "annotator"],
+                condition=Q(annotator__isnull=False),
+                name="slot_one_per_annotator_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="free") & Q(annotator__isnull=True))
+                | (Q(status="withdrawn"))
+                | (Q(status__in=["leased", "done"]) & Q(annotator__isnull=False)),
+                name="slot_leased_or_done_has_annotator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="leased") | Q(lease_expires_at__isnull=False),
+                name="slot_lease_has_expiry",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["batch", "pair", "index"],
+                condition=Q(status__in=["free", "leased"]),
+                name="slot_claimable",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Slot {self.index} of pair {self.pair_id} ({self.status})"
+
+
+class Lease(models.Model):
+    """One annotator's claim on a slot, from claim to its end: the queue's history."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SUBMITTED = "submitted", "Submitted"
+        RELEASED = "released", "Released"
+        SKIPPED = "skipped", "Skipped"
+        FLAGGED = "flagged", "Flagged"
+        EXPIRED = "expired", "Expired"
+        LATE_REJECTED = "late_rejected", "Submitted too late"
+
+    class FlagReason(models.TextChoices):
+        BROKEN = "broken", "Broken (garbled, cut off, wrong language)"
+        BOTH_UNUSABLE = "both_unusable", "Both responses unusable"
+        HARMFUL = "harmful", "Harmful content"
+
+    slot = models.ForeignKey(JudgmentSlot, on_delete=models.CASCADE, related_name="leases")
+    pair = models.ForeignKey("dialogues.Pair", on_delete=models.CASCADE, related_name="leases")
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="leases")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="leases"
+    )
+    left_slot = models.CharField(
+        max_length=1, help_text="Which sample (a or b) this annotator sees on the left."
+    )
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.TextField(blank=True)
+    flag_reason = models.CharField(max_length=20, choices=FlagReason.choices, blank=True)
+    flag_note = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    comparison = models.OneToOneField(
+        "preferences.Comparison",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lease",
+    )
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "annotator"],
+                condition=Q(status="open"),
+                name="lease_one_open_per_annotator_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_slot__in=["a", "b"]), name="lease_left_slot_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | Q(comparison__isnull=False),
+                name="lease_submitted_has_comparison",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="flagged") | ~Q(flag_reason=""),
+                name="lease_flagged_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["annotator", "batch", "status"], name="lease_by_annotator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lease {self.pk} on pair {self.pair_id} ({self.status})"

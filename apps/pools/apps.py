@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PoolsConfig(AppConfig):
+    name = "apps.pools"
