@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.pools",
     "apps.assignments",
+    "apps.dashboards",
 ]
 
 MIDDLEWARE = [

@@ -106,6 +106,9 @@ class Pair(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Pair {self.pk}"
+
     @property
     def is_pool(self) -> bool:
         return self.pool_item_id is not None
@@ -114,9 +117,6 @@ class Pair(models.Model):
     def turn_index(self) -> int:
         """Index of the judged user turn within its context."""
         return len(self.context) - 1
-
-    def __str__(self) -> str:
-        return f"Pair {self.pk}"
 
 
 class Sample(models.Model):
