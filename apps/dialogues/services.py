@@ -26,7 +26,8 @@ def _clean_user_text(text: str) -> str:
     return text
 
 
-def _draw_sample(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
+def sample_draw(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
+    """An unsaved pending sample for one side of a pair, its temperature drawn from the range."""
     temperature = random.uniform(config.temperature_min, config.temperature_max)
     return Sample(
         pair=pair,
@@ -53,8 +54,8 @@ def _pair_create(*, dialogue: Dialogue, user_turn: Turn) -> Pair:
     batch = dialogue.batch
     Sample.objects.bulk_create(
         [
-            _draw_sample(pair=pair, slot=Pair.Slot.A, config=batch.sampling_a),
-            _draw_sample(pair=pair, slot=Pair.Slot.B, config=batch.sampling_b),
+            sample_draw(pair=pair, slot=Pair.Slot.A, config=batch.sampling_a),
+            sample_draw(pair=pair, slot=Pair.Slot.B, config=batch.sampling_b),
         ]
     )
     generate_pair.delay_on_commit(pair.pk)
