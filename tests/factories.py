@@ -3,9 +3,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from apps.assignments.models import JudgmentSlot
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
 from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+from apps.pools.models import PoolItem, PoolUpload
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -95,6 +97,64 @@ def pair_ready(
             prompt_tokens=5,
             completion_tokens=3,
         )
+    return pair
+
+
+def _samples_done(pair: Pair, texts) -> None:
+    for slot, text, config in (
+        ("a", texts[0], pair.batch.sampling_a),
+        ("b", texts[1], pair.batch.sampling_b),
+    ):
+        Sample.objects.create(
+            pair=pair,
+            slot=slot,
+            variant=config.variant,
+            temperature=config.temperature_min,
+            top_p=config.top_p,
+            max_new_tokens=config.max_new_tokens,
+            seed=1,
+            status="done",
+            text=text,
+            prompt_tokens=5,
+            completion_tokens=3,
+        )
+
+
+def pool_pair_ready(
+    batch: Batch,
+    *,
+    prompt: str = "Hello?",
+    texts=("Response A", "Response B"),
+    context: list[dict[str, str]] | None = None,
+    left_slot: str = "a",
+) -> Pair:
+    """A prompt-pool pair with both samples generated and `batch.overlap` free judgment slots.
+
+    `context` (chat messages ending with a user message) overrides `prompt` for multi-turn
+    contexts. Each call adds one line to the batch's test upload.
+    """
+    messages = context if context is not None else [{"role": "user", "content": prompt}]
+    upload, _ = PoolUpload.objects.get_or_create(
+        batch=batch,
+        filename="factory-pool.jsonl",
+        defaults={"file_format": PoolUpload.Format.JSONL, "rows": 0},
+    )
+    line_number = upload.items.count() + 1
+    PoolUpload.objects.filter(pk=upload.pk).update(rows=line_number)
+    item = PoolItem.objects.create(
+        batch=batch, upload=upload, line_number=line_number, context=messages
+    )
+    pair = Pair.objects.create(
+        batch=batch,
+        pool_item=item,
+        context=messages,
+        left_slot=left_slot,
+        ready_at=timezone.now(),
+    )
+    _samples_done(pair, texts)
+    JudgmentSlot.objects.bulk_create(
+        JudgmentSlot(batch=batch, pair=pair, index=index) for index in range(batch.overlap)
+    )
     return pair
 
 
