@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_site.settings")
 
 app = Celery("pairwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["model_worker", "apps.exports"])
+app.autodiscover_tasks(["model_worker", "apps.exports", "apps.assignments"])
 
 
 def _start_generation_process(queues: str) -> None:

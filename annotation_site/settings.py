@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "model_worker.tasks.reconcile_generation",
         "schedule": env.int("RECONCILE_EVERY_S", default=30),
     },
+    "expire-leases": {
+        "task": "apps.assignments.tasks.expire_leases",
+        "schedule": 60,
+    },
 }
 
 # --- Generation -------------------------------------------------------------------------

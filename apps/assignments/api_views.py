@@ -1,0 +1,188 @@
+"""The work queue over REST: claim next, submit, skip, release, flag."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import TokenMayWrite
+from apps.accounts.selectors import api_token_batch_ids
+from apps.batches.models import Batch
+
+from . import services
+from .models import Lease
+from .selectors import lease_get_for, lease_view, leases_open_for
+from .serializers import (
+    FlagInputSerializer,
+    LeaseEndedSerializer,
+    LeaseOutputSerializer,
+    SkipInputSerializer,
+    SubmitInputSerializer,
+    SubmitOutputSerializer,
+)
+
+
+def _conflict(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
+
+
+def _as_api_error(exc: ValidationError) -> ApiValidationError:
+    return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+def _batch_for(request, batch_id: int) -> Batch:
+    scope = api_token_batch_ids(token=request.auth)
+    if scope is not None and batch_id not in scope:
+        raise Http404
+    try:
+        return Batch.objects.get(pk=batch_id)
+    except Batch.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _lease_for(request, lease_id: int) -> Lease:
+    try:
+        lease = lease_get_for(user=request.user, lease_id=lease_id)
+    except Lease.DoesNotExist as exc:
+        raise Http404 from exc
+    scope = api_token_batch_ids(token=request.auth)
+    if scope is not None and lease.batch_id not in scope:
+        raise Http404
+    return lease
+
+
+class QueueApi(APIView):
+    permission_classes = [IsAuthenticated, TokenMayWrite]
+
+
+class ClaimApi(QueueApi):
+    @extend_schema(
+        request=None,
+        responses={
+            201: LeaseOutputSerializer,
+            204: OpenApiResponse(description="Nothing left for you to judge in this batch."),
+            409: OpenApiResponse(description="You hold the most leases this batch allows."),
+        },
+    )
+    def post(self, request, batch_id: int):
+        batch = _batch_for(request, batch_id)
+        try:
+            lease = services.lease_claim(batch=batch, annotator=request.user)
+        except Batch.DoesNotExist as exc:
+            raise Http404 from exc
+        except services.LeaseLimitReached as exc:
+            return _conflict(exc.messages[0])
+        if lease is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        lease = lease_get_for(user=request.user, lease_id=lease.pk)
+        data = LeaseOutputSerializer(lease_view(lease=lease)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class LeaseListApi(QueueApi):
+    @extend_schema(responses=LeaseOutputSerializer(many=True))
+    def get(self, request):
+        leases = leases_open_for(user=request.user).select_related("pair")[:100]
+        scope = api_token_batch_ids(token=request.auth)
+        views = [lease_view(lease=x) for x in leases if scope is None or x.batch_id in scope]
+        return Response(LeaseOutputSerializer(views, many=True).data)
+
+
+class LeaseDetailApi(QueueApi):
+    @extend_schema(responses=LeaseOutputSerializer)
+    def get(self, request, lease_id: int):
+        lease = _lease_for(request, lease_id)
+        return Response(LeaseOutputSerializer(lease_view(lease=lease)).data)
+
+
+class SubmitApi(QueueApi):
+    @extend_schema(
+        request=SubmitInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Same key, same lease: the submit is stored once and replayed.",
+            )
+        ],
+        responses={
+            201: SubmitOutputSerializer,
+            200: SubmitOutputSerializer,
+            409: OpenApiResponse(description="Already ended, or too late: nothing stored."),
+        },
+    )
+    def post(self, request, lease_id: int):
+        lease = _lease_for(request, lease_id)
+        params = SubmitInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        key = request.headers.get("Idempotency-Key") or data.get("idempotency_key", "")
+        try:
+            outcome = services.lease_submit(
+                lease_id=lease.pk,
+                annotator=request.user,
+                idempotency_key=key,
+                chosen_side=data["chosen_side"],
+                strength=data["strength"],
+                time_spent_ms=data["time_spent_ms"],
+                left_is_safe=data["left_is_safe"],
+                right_is_safe=data["right_is_safe"],
+            )
+        except ValidationError as exc:
+            raise _as_api_error(exc) from exc
+        except (services.LeaseConflict, services.LateSubmitRejected) as exc:
+            return _conflict(str(exc))
+        code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
+        return Response(SubmitOutputSerializer(outcome).data, status=code)
+
+
+class LeaseEndApi(QueueApi):
+    input_serializer = None
+
+    def end(self, request, lease: Lease, data: dict) -> Lease:
+        raise NotImplementedError
+
+    def post(self, request, lease_id: int):
+        lease = _lease_for(request, lease_id)
+        data = {}
+        if self.input_serializer is not None:
+            params = self.input_serializer(data=request.data)
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
+        try:
+            lease = self.end(request, lease, data)
+        except ValidationError as exc:
+            raise _as_api_error(exc) from exc
+        except services.LeaseConflict as exc:
+            return _conflict(str(exc))
+        return Response(LeaseEndedSerializer(lease).data)
+
+
+@extend_schema(request=SkipInputSerializer, responses=LeaseEndedSerializer)
+class SkipApi(LeaseEndApi):
+    input_serializer = SkipInputSerializer
+
+    def end(self, request, lease, data):
+        return services.lease_skip(lease_id=lease.pk, annotator=request.user, reason=data["reason"])
+
+
+@extend_schema(request=None, responses=LeaseEndedSerializer)
+class ReleaseApi(LeaseEndApi):
+    def end(self, request, lease, data):
+        return services.lease_release(lease_id=lease.pk, annotator=request.user)
+
+
+@extend_schema(request=FlagInputSerializer, responses=LeaseEndedSerializer)
+class FlagApi(LeaseEndApi):
+    input_serializer = FlagInputSerializer
+
+    def end(self, request, lease, data):
+        return services.lease_flag(
+            lease_id=lease.pk, annotator=request.user, reason=data["reason"], note=data["note"]
+        )

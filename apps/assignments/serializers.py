@@ -1,0 +1,56 @@
+from rest_framework import serializers
+
+from apps.preferences.models import Strength
+
+from .models import Lease
+
+
+class MessageSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField()
+
+
+class ResponseSerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class LeaseOutputSerializer(serializers.Serializer):
+    """A leased pair in the caller's own left/right order (no variant names: blind judging)."""
+
+    id = serializers.IntegerField(source="lease.pk")
+    batch = serializers.IntegerField(source="lease.batch_id")
+    track = serializers.CharField()
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    expired = serializers.BooleanField()
+    context = MessageSerializer(many=True)
+    left = ResponseSerializer()
+    right = ResponseSerializer()
+
+
+class SubmitInputSerializer(serializers.Serializer):
+    chosen_side = serializers.ChoiceField(choices=["left", "right"])
+    strength = serializers.ChoiceField(choices=Strength.choices)
+    time_spent_ms = serializers.IntegerField(min_value=0, max_value=24 * 3600 * 1000)
+    left_is_safe = serializers.BooleanField(required=False, allow_null=True, default=None)
+    right_is_safe = serializers.BooleanField(required=False, allow_null=True, default=None)
+    idempotency_key = serializers.CharField(required=False, max_length=100)
+
+
+class SubmitOutputSerializer(serializers.Serializer):
+    comparison = serializers.IntegerField(source="comparison.pk")
+    late = serializers.BooleanField()
+
+
+class SkipInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class FlagInputSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Lease.FlagReason.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class LeaseEndedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()

@@ -1,0 +1,318 @@
+"""Writes for the work queue: claim, submit, skip, release, flag and expire leases.
+
+Concurrency: a claim selects one claimable slot row FOR UPDATE SKIP LOCKED and rewrites that
+row in the same transaction. A concurrent claimer either skips the locked row or, once the
+first commits, re-checks the new row version (PostgreSQL re-evaluates the WHERE clause on an
+updated row) and finds it leased. A slot is therefore never leased twice, and a pair with k
+slots gets at most k judgments, each by a different annotator (a unique constraint backs that).
+Submit locks the lease row first, so a retried submit waits for the original and replays it.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.batches.models import Batch
+from apps.batches.selectors import batches_open_for
+from apps.preferences.models import Comparison
+from apps.preferences.services import comparison_record
+
+from .models import JudgmentSlot, Lease
+
+FLAGS_TO_WITHDRAW = 2  # distinct annotators flagging a pair take its unjudged slots out
+CLAIM_ATTEMPTS = 3
+MAX_NOTE_CHARS = 2000
+
+
+class LeaseLimitReached(ValidationError):
+    pass
+
+
+class LeaseConflict(Exception):
+    """The lease has already ended in a way that rules the request out."""
+
+
+class LateSubmitRejected(Exception):
+    """The lease ran out and the pair has all its judgments: the submit stored nothing."""
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    comparison: Comparison
+    replayed: bool
+    late: bool
+
+
+def _claimable(now) -> Q:
+    return Q(status=JudgmentSlot.Status.FREE) | Q(
+        status=JudgmentSlot.Status.LEASED, lease_expires_at__lt=now
+    )
+
+
+def _pairs_seen_by(*, annotator, batch):
+    """Pairs the annotator holds, judged, skipped or flagged: never offered to them again."""
+    return (
+        Lease.objects.filter(annotator=annotator, batch=batch)
+        .exclude(status__in=[Lease.Status.RELEASED, Lease.Status.EXPIRED])
+        .values("pair_id")
+    )
+
+
+def _check_may_work(*, batch: Batch, annotator) -> None:
+    if not batches_open_for(user=annotator).filter(pk=batch.pk).exists():
+        raise Batch.DoesNotExist
+
+
+def _take_slot(*, slot: JudgmentSlot, annotator, expires, now) -> None:
+    """Lease a locked slot to the annotator, ending whatever lease on it had run out."""
+    if slot.status == JudgmentSlot.Status.LEASED:
+        Lease.objects.filter(slot=slot, status=Lease.Status.OPEN).update(
+            status=Lease.Status.EXPIRED, ended_at=now
+        )
+    slot.status = JudgmentSlot.Status.LEASED
+    slot.annotator = annotator
+    slot.lease_expires_at = expires
+    slot.save(update_fields=["status", "annotator", "lease_expires_at"])
+
+
+def _claim_once(*, batch: Batch, annotator) -> Lease | None:
+    now = timezone.now()
+    held = Lease.objects.filter(
+        annotator=annotator, batch=batch, status=Lease.Status.OPEN, expires_at__gt=now
+    ).count()
+    if held >= batch.max_open_leases:
+        raise LeaseLimitReached(
+            f"You already hold {held} pairs of this batch (the most allowed is "
+            f"{batch.max_open_leases}). Judge, skip or release one first."
+        )
+    slot = (
+        JudgmentSlot.objects.filter(batch=batch, pair__ready_at__isnull=False)
+        .filter(_claimable(now))
+        .exclude(pair_id__in=_pairs_seen_by(annotator=annotator, batch=batch))
+        .order_by("pair_id", "index")
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+    if slot is None:
+        return None
+    expires = now + timedelta(minutes=batch.lease_minutes)
+    _take_slot(slot=slot, annotator=annotator, expires=expires, now=now)
+    return Lease.objects.create(
+        slot=slot,
+        pair_id=slot.pair_id,
+        batch=batch,
+        annotator=annotator,
+        left_slot=random.choice("ab"),
+        expires_at=expires,
+    )
+
+
+def lease_claim(*, batch: Batch, annotator) -> Lease | None:
+    """Lease the next pool pair this annotator may judge, or None when there is none."""
+    _check_may_work(batch=batch, annotator=annotator)
+    for attempt in range(CLAIM_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _claim_once(batch=batch, annotator=annotator)
+        except IntegrityError:
+            # The same annotator claiming in two tabs at once: one wins, the other retries.
+            if attempt == CLAIM_ATTEMPTS - 1:
+                raise
+    return None
+
+
+def lease_next(*, batch: Batch, annotator) -> Lease | None:
+    """The annotator's oldest lease they still hold in this batch, else a new claim."""
+    _check_may_work(batch=batch, annotator=annotator)
+    now = timezone.now()
+    held = Lease.objects.filter(annotator=annotator, batch=batch, status=Lease.Status.OPEN)
+    for lease in held.order_by("claimed_at"):
+        if lease.expires_at > now:
+            return lease
+        # Ran out: resume it with a fresh lease if nobody has taken the slot meanwhile.
+        expires = now + timedelta(minutes=batch.lease_minutes)
+        renewed = JudgmentSlot.objects.filter(
+            pk=lease.slot_id, annotator=annotator, status=JudgmentSlot.Status.LEASED
+        ).update(lease_expires_at=expires)
+        if renewed:
+            Lease.objects.filter(pk=lease.pk).update(expires_at=expires)
+            lease.expires_at = expires
+            return lease
+        Lease.objects.filter(pk=lease.pk, status=Lease.Status.OPEN).update(
+            status=Lease.Status.EXPIRED, ended_at=now
+        )
+    return lease_claim(batch=batch, annotator=annotator)
+
+
+def _slot_for_submit(*, lease: Lease, annotator, now) -> JudgmentSlot | None:
+    """The slot a submit fills: the lease's own, else (late) any slot still open to claim."""
+    slot = JudgmentSlot.objects.select_for_update().get(pk=lease.slot_id)
+    if slot.annotator_id == annotator.pk and slot.status == JudgmentSlot.Status.LEASED:
+        return slot
+    other = (
+        JudgmentSlot.objects.filter(pair_id=lease.pair_id)
+        .filter(_claimable(now))
+        .order_by("index")
+        .select_for_update(skip_locked=True)
+        .first()
+    )
+    if other is not None:
+        _take_slot(slot=other, annotator=annotator, expires=now, now=now)
+    return other
+
+
+def lease_submit(
+    *,
+    lease_id: int,
+    annotator,
+    idempotency_key: str,
+    chosen_side: str,
+    strength: str,
+    time_spent_ms,
+    left_is_safe=None,
+    right_is_safe=None,
+) -> SubmitOutcome:
+    """Store the judgment of a leased pair once, however often the same submit is retried."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationError(
+            {"idempotency_key": "Send an idempotency key of 1 to 100 characters."}
+        )
+    rejected = False
+    with transaction.atomic():
+        lease = (
+            Lease.objects.select_for_update(of=("self",))
+            .select_related("pair__batch", "comparison")
+            .get(pk=lease_id, annotator=annotator)
+        )
+        if lease.status == Lease.Status.SUBMITTED:
+            if lease.idempotency_key != key:
+                raise LeaseConflict("You already submitted a judgment for this pair.")
+            return SubmitOutcome(
+                comparison=lease.comparison, replayed=True, late=lease.ended_at > lease.expires_at
+            )
+        if lease.status not in (Lease.Status.OPEN, Lease.Status.EXPIRED):
+            raise LeaseConflict(
+                f"This pair is no longer yours to judge ({lease.get_status_display().lower()})."
+            )
+        now = timezone.now()
+        slot = _slot_for_submit(lease=lease, annotator=annotator, now=now)
+        if slot is None:
+            lease.status = Lease.Status.LATE_REJECTED
+            lease.ended_at = now
+            lease.idempotency_key = key
+            lease.save(update_fields=["status", "ended_at", "idempotency_key"])
+            rejected = True
+        else:
+            comparison = comparison_record(
+                pair=lease.pair,
+                annotator=annotator,
+                left_slot=lease.left_slot,
+                chosen_side=chosen_side,
+                strength=strength,
+                time_spent_ms=time_spent_ms,
+                left_is_safe=left_is_safe,
+                right_is_safe=right_is_safe,
+            )
+            slot.status = JudgmentSlot.Status.DONE
+            slot.lease_expires_at = None
+            slot.save(update_fields=["status", "lease_expires_at"])
+            lease.status = Lease.Status.SUBMITTED
+            lease.slot = slot
+            lease.comparison = comparison
+            lease.idempotency_key = key
+            lease.ended_at = now
+            lease.save(
+                update_fields=["status", "slot", "comparison", "idempotency_key", "ended_at"]
+            )
+    if rejected:
+        raise LateSubmitRejected(
+            "Your lease ran out and this pair already has all the judgments it needs, so "
+            "your judgment was not stored. Thank you: take the next pair."
+        )
+    return SubmitOutcome(comparison=comparison, replayed=False, late=now > lease.expires_at)
+
+
+def _lease_end(*, lease_id: int, annotator, status: str, **fields) -> Lease:
+    with transaction.atomic():
+        lease = Lease.objects.select_for_update().get(pk=lease_id, annotator=annotator)
+        if lease.status not in (Lease.Status.OPEN, Lease.Status.EXPIRED):
+            raise LeaseConflict(
+                f"This pair is no longer yours ({lease.get_status_display().lower()})."
+            )
+        JudgmentSlot.objects.filter(
+            pk=lease.slot_id, annotator=annotator, status=JudgmentSlot.Status.LEASED
+        ).update(status=JudgmentSlot.Status.FREE, annotator=None, lease_expires_at=None)
+        for name, value in fields.items():
+            setattr(lease, name, value)
+        lease.status = status
+        lease.ended_at = timezone.now()
+        lease.save()
+    return lease
+
+
+def lease_release(*, lease_id: int, annotator) -> Lease:
+    """Give the pair back to the pool (the annotator may be offered it again)."""
+    return _lease_end(lease_id=lease_id, annotator=annotator, status=Lease.Status.RELEASED)
+
+
+def lease_skip(*, lease_id: int, annotator, reason: str) -> Lease:
+    """Pass on a pair, saying why; it goes back to the pool for others."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why you skip this pair."})
+    if len(reason) > MAX_NOTE_CHARS:
+        raise ValidationError({"reason": f"Keep the reason under {MAX_NOTE_CHARS} characters."})
+    return _lease_end(
+        lease_id=lease_id, annotator=annotator, status=Lease.Status.SKIPPED, skip_reason=reason
+    )
+
+
+def lease_flag(*, lease_id: int, annotator, reason: str, note: str = "") -> Lease:
+    """Report a broken, unusable or harmful pair; enough flags take it out of the queue."""
+    if reason not in Lease.FlagReason.values:
+        raise ValidationError({"reason": "Pick why you flag this pair."})
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise ValidationError({"note": f"Keep the note under {MAX_NOTE_CHARS} characters."})
+    lease = _lease_end(
+        lease_id=lease_id,
+        annotator=annotator,
+        status=Lease.Status.FLAGGED,
+        flag_reason=reason,
+        flag_note=note,
+    )
+    flaggers = (
+        Lease.objects.filter(pair_id=lease.pair_id, status=Lease.Status.FLAGGED)
+        .values("annotator_id")
+        .distinct()
+        .count()
+    )
+    if flaggers >= FLAGS_TO_WITHDRAW:
+        JudgmentSlot.objects.filter(pair_id=lease.pair_id, status=JudgmentSlot.Status.FREE).update(
+            status=JudgmentSlot.Status.WITHDRAWN
+        )
+    return lease
+
+
+def leases_expire() -> int:
+    """Put slots whose lease ran out back in the pool; their leases end as expired."""
+    now = timezone.now()
+    with transaction.atomic():
+        slot_ids = list(
+            JudgmentSlot.objects.filter(status=JudgmentSlot.Status.LEASED, lease_expires_at__lt=now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Lease.objects.filter(slot_id__in=slot_ids, status=Lease.Status.OPEN).update(
+            status=Lease.Status.EXPIRED, ended_at=now
+        )
+        JudgmentSlot.objects.filter(pk__in=slot_ids).update(
+            status=JudgmentSlot.Status.FREE, annotator=None, lease_expires_at=None
+        )
+    return len(slot_ids)

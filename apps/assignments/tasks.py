@@ -1,0 +1,9 @@
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def expire_leases() -> int:
+    """Put pool pairs whose lease ran out back in the queue (claims also take them directly)."""
+    from .services import leases_expire
+
+    return leases_expire()
