@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dashboards"
-urlpatterns = []
+urlpatterns = [
+    path("batches/<int:batch_id>/dashboard/", views.batch_dashboard, name="batch"),
+    path("batches/<int:batch_id>/dashboard/panel/", views.batch_dashboard_panel, name="panel"),
+]
