@@ -1,0 +1,226 @@
+"""The annotator's work-queue pages: Next, the leased pair, skip, flag, release and history."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.batches.models import Batch
+from apps.batches.selectors import batch_get_open
+from apps.preferences.models import Strength
+
+from . import selectors, services
+from .forms import LeaseFlagForm, LeaseJudgmentForm, LeaseSkipForm
+from .models import Lease
+
+HISTORY_PAGE_SIZE = 25
+# A lease in these states still takes a judgment (an expired one is kept if the pair needs it).
+LIVE_STATUSES = {Lease.Status.OPEN, Lease.Status.EXPIRED}
+
+
+def _batch_or_404(request, batch_id: int) -> Batch:
+    try:
+        return batch_get_open(user=request.user, batch_id=batch_id)
+    except Batch.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _lease_or_404(request, lease_id: int) -> Lease:
+    try:
+        return selectors.lease_get_for(user=request.user, lease_id=lease_id)
+    except Lease.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _error_text(exc: Exception) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _go_next(request, batch: Batch):
+    """Hand the annotator their next piece of work in the batch (what the Next button does)."""
+    try:
+        lease = services.lease_next(batch=batch, annotator=request.user)
+    except Batch.DoesNotExist:
+        messages.info(request, f"The batch “{batch.name}” is closed or no longer open to you.")
+        return redirect("batches:list")
+    except services.LeaseLimitReached as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("queue:overview", batch_id=batch.pk)
+    if lease is not None:
+        return redirect("queue:lease", lease_id=lease.pk)
+    if batch.allow_written_prompts:
+        messages.info(
+            request, "No pool pair is waiting for you right now: write a prompt of your own below."
+        )
+        return redirect("batches:detail", batch_id=batch.pk)
+    return redirect("queue:overview", batch_id=batch.pk)
+
+
+@login_required
+@require_POST
+def queue_next(request, batch_id: int):
+    return _go_next(request, _batch_or_404(request, batch_id))
+
+
+@login_required
+@require_GET
+def queue_overview(request, batch_id: int):
+    """Where Next lands when it has nothing to give: the annotator's open pairs and a retry."""
+    batch = _batch_or_404(request, batch_id)
+    open_leases = selectors.leases_open_for(user=request.user)
+    context = {"batch": batch, "open_leases": open_leases}
+    return render(request, "assignments/queue_overview.html", context)
+
+
+def _render_lease(
+    request,
+    lease: Lease,
+    *,
+    judgment_form: LeaseJudgmentForm | None = None,
+    skip_form: LeaseSkipForm | None = None,
+    flag_form: LeaseFlagForm | None = None,
+    problem: str = "",
+    status: int = 200,
+):
+    view = selectors.lease_view(lease=lease)
+    seconds_left = (view["expires_at"] - timezone.now()).total_seconds()
+    context = {
+        **view,
+        "live": view["status"] in LIVE_STATUSES,
+        "seconds_left": max(0, int(seconds_left)),
+        "judgment_form": judgment_form
+        or LeaseJudgmentForm(initial={"idempotency_key": uuid.uuid4().hex}),
+        "skip_form": skip_form or LeaseSkipForm(),
+        "flag_form": flag_form or LeaseFlagForm(),
+        "strength_choices": Strength.choices,
+        "problem": problem,
+    }
+    return render(request, "assignments/lease_detail.html", context, status=status)
+
+
+def _form_errors_add(form, exc: ValidationError) -> None:
+    """Show a service's validation errors on the form, by field where the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _ended_elsewhere(request, lease_id: int, exc: Exception):
+    """The lease ended before this request (another tab, a resubmit): say so, store nothing."""
+    lease = _lease_or_404(request, lease_id)
+    problem = _error_text(exc) or "This pair is no longer yours to judge."
+    return _render_lease(request, lease, problem=problem, status=409)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lease_detail(request, lease_id: int):
+    lease = _lease_or_404(request, lease_id)
+    if request.method == "GET":
+        return _render_lease(request, lease)
+    form = LeaseJudgmentForm(request.POST)
+    if not form.is_valid():
+        return _render_lease(request, lease, judgment_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        outcome = services.lease_submit(
+            lease_id=lease.pk,
+            annotator=request.user,
+            idempotency_key=data["idempotency_key"],
+            chosen_side=data["chosen_side"],
+            strength=data["strength"],
+            time_spent_ms=data["time_spent_ms"] or 0,
+            left_is_safe=data["left_is_safe"] or None,
+            right_is_safe=data["right_is_safe"] or None,
+        )
+    except Lease.DoesNotExist as exc:
+        raise Http404 from exc
+    except services.LateSubmitRejected:
+        # The page explains it from the lease's status: nothing was stored.
+        return _render_lease(request, _lease_or_404(request, lease_id), status=409)
+    except services.LeaseConflict as exc:
+        return _ended_elsewhere(request, lease_id, exc)
+    except ValidationError as exc:
+        _form_errors_add(form, exc)
+        return _render_lease(request, lease, judgment_form=form, status=400)
+    if outcome.replayed:
+        messages.info(request, "That judgment was already stored; it is kept once.")
+    elif outcome.late:
+        messages.warning(
+            request,
+            "Your lease had expired, but your judgment was kept: the pair still needed it.",
+        )
+    else:
+        messages.success(request, "Judgment saved.")
+    return _go_next(request, lease.batch)
+
+
+@login_required
+@require_POST
+def lease_skip(request, lease_id: int):
+    lease = _lease_or_404(request, lease_id)
+    form = LeaseSkipForm(request.POST)
+    if not form.is_valid():
+        return _render_lease(request, lease, skip_form=form, status=400)
+    try:
+        services.lease_skip(
+            lease_id=lease.pk, annotator=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.LeaseConflict as exc:
+        return _ended_elsewhere(request, lease_id, exc)
+    except ValidationError as exc:
+        _form_errors_add(form, exc)
+        return _render_lease(request, lease, skip_form=form, status=400)
+    messages.info(request, "Skipped: you will not get that pair again.")
+    return _go_next(request, lease.batch)
+
+
+@login_required
+@require_POST
+def lease_flag(request, lease_id: int):
+    lease = _lease_or_404(request, lease_id)
+    form = LeaseFlagForm(request.POST)
+    if not form.is_valid():
+        return _render_lease(request, lease, flag_form=form, status=400)
+    try:
+        services.lease_flag(
+            lease_id=lease.pk,
+            annotator=request.user,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except services.LeaseConflict as exc:
+        return _ended_elsewhere(request, lease_id, exc)
+    except ValidationError as exc:
+        _form_errors_add(form, exc)
+        return _render_lease(request, lease, flag_form=form, status=400)
+    messages.info(request, "Flagged, thank you: you will not get that pair again.")
+    return _go_next(request, lease.batch)
+
+
+@login_required
+@require_POST
+def lease_release(request, lease_id: int):
+    lease = _lease_or_404(request, lease_id)
+    try:
+        services.lease_release(lease_id=lease.pk, annotator=request.user)
+    except services.LeaseConflict as exc:
+        return _ended_elsewhere(request, lease_id, exc)
+    messages.info(request, "Released: the pair went back to the pool for someone else.")
+    return redirect("batches:detail", batch_id=lease.batch_id)
+
+
+@login_required
+@require_GET
+def lease_history(request):
+    leases = selectors.lease_history_for(user=request.user)
+    page = Paginator(leases, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "assignments/history.html", {"page": page})
