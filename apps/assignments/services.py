@@ -187,14 +187,17 @@ def lease_submit(
     with transaction.atomic():
         lease = (
             Lease.objects.select_for_update(of=("self",))
-            .select_related("pair__batch", "comparison")
+            .select_related("pair__batch")
             .get(pk=lease_id, annotator=annotator)
         )
         if lease.status == Lease.Status.SUBMITTED:
             if lease.idempotency_key != key:
                 raise LeaseConflict("You already submitted a judgment for this pair.")
+            # Read after the lock: a join made before waiting on it would predate the submit.
             return SubmitOutcome(
-                comparison=lease.comparison, replayed=True, late=lease.ended_at > lease.expires_at
+                comparison=Comparison.objects.get(pk=lease.comparison_id),
+                replayed=True,
+                late=lease.ended_at > lease.expires_at,
             )
         if lease.status not in (Lease.Status.OPEN, Lease.Status.EXPIRED):
             raise LeaseConflict(
