@@ -1,0 +1,18 @@
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="boss", is_staff=True)
+
+
+@pytest.fixture
+def generation_queue(redis_client):
+    """The real broker's generation queue, emptied before the test."""
+    from tests.worker_process import purge_queues
+
+    purge_queues()
+    yield lambda: redis_client.llen("generation")
+    purge_queues()
