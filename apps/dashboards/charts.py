@@ -63,7 +63,8 @@ class Chart:
 def _scaled(value: float, scale_max: float, length: float) -> float:
     if scale_max <= 0 or value <= 0:
         return 0.0
-    return round(min(value, scale_max) / scale_max * length, 1)
+    scaled = round(min(value, scale_max) / scale_max * length, 1)
+    return int(scaled) if scaled.is_integer() else scaled
 
 
 def _display(value: float, unit: str) -> str:
