@@ -1,16 +1,82 @@
 """Reads for batches."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from apps.audit.models import AuditEvent
+from apps.catalog.models import ModelVariant
+from apps.dialogues.models import Pair
+from apps.pools.models import PoolItem
+from apps.preferences.models import Comparison
 
 from .models import Batch
 
 
 def batches_open_for(*, user) -> QuerySet[Batch]:
-    """Batches the user may annotate now (assignment per annotator comes with the queue)."""
-    return Batch.objects.filter(status=Batch.Status.OPEN).select_related(
+    """Open batches the user may annotate: staff see all of them; an annotator sees those open
+    to every annotator, or that list them or one of their groups.
+
+    Assignment is tested with EXISTS rather than joins, so a batch never comes back twice and
+    the queryset still works with `select_for_update()` (PostgreSQL refuses FOR UPDATE with
+    DISTINCT).
+    """
+    batches = Batch.objects.filter(status=Batch.Status.OPEN).select_related(
         "sampling_a__variant", "sampling_b__variant"
     )
+    if not user.is_authenticated:
+        return batches.none()
+    if user.is_staff:
+        return batches
+    listed = Batch.annotators.through.objects.filter(batch=OuterRef("pk"), user=user)
+    via_group = Batch.groups.through.objects.filter(batch=OuterRef("pk"), group__user=user)
+    return batches.filter(Q(open_to_all_annotators=True) | Exists(listed) | Exists(via_group))
 
 
 def batch_get_open(*, user, batch_id: int) -> Batch:
     return batches_open_for(user=user).get(pk=batch_id)
+
+
+def _count_of(model_queryset) -> Coalesce:
+    """A per-batch row count as a subquery (joins would multiply each other's rows)."""
+    counted = (
+        model_queryset.filter(batch=OuterRef("pk"))
+        .order_by()
+        .values("batch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def batches_for_management() -> QuerySet[Batch]:
+    """Every batch, newest first, with its progress: comparisons stored, pairs, pool items."""
+    return Batch.objects.select_related(
+        "sampling_a__variant", "sampling_b__variant", "cloned_from"
+    ).annotate(
+        comparisons_stored=_count_of(Comparison.objects.all()),
+        pairs_stored=_count_of(Pair.objects.all()),
+        pool_items_stored=_count_of(PoolItem.objects.all()),
+    )
+
+
+def batch_get_for_management(*, batch_id: int) -> Batch:
+    return batches_for_management().get(pk=batch_id)
+
+
+def batch_has_pool_items(*, batch: Batch) -> bool:
+    return batch.pk is not None and batch.pool_items.exists()
+
+
+def variants_for_sampling() -> QuerySet[ModelVariant]:
+    """Variants an admin may pick for a side: newest first."""
+    return ModelVariant.objects.order_by("-created_at", "-pk")
+
+
+def variant_latest() -> ModelVariant | None:
+    """The most recently created active variant (what a weekly clone swaps in)."""
+    return ModelVariant.objects.filter(is_active=True).order_by("-created_at", "-pk").first()
+
+
+def batch_audit_events(*, batch: Batch, limit: int = 20) -> QuerySet[AuditEvent]:
+    """The batch's latest audit events: who did what, when."""
+    return AuditEvent.objects.filter(target=f"batch:{batch.pk}").select_related("actor")[:limit]
