@@ -129,7 +129,13 @@ class BatchForm(forms.Form):
 class SamplingForm(forms.Form):
     """One side of a pair: a variant and a temperature range drawn per response."""
 
-    variant = VariantChoiceField(queryset=variants_for_sampling(), empty_label=None)
+    variant = VariantChoiceField(
+        queryset=variants_for_sampling(),
+        empty_label=None,
+        error_messages={
+            "required": "Choose a model variant (none exists yet? add one in the admin).",
+        },
+    )
     temperature_min = forms.FloatField(
         label="Temperature, minimum", min_value=0, max_value=TEMPERATURE_LIMIT
     )

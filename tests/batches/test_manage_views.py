@@ -300,3 +300,9 @@ def test_it_escapes_hostile_names_and_sanitises_hostile_guidelines(staff_client)
     assert "<h1>Rules</h1>" in section
     assert "javascript:" not in section
     assert "<script" not in section and "<img" not in section
+
+
+def test_it_says_where_to_add_a_variant_when_none_exists(staff_client):
+    page = staff_client.get("/manage/batches/new/")
+    assert page.status_code == 200
+    assert "No model variant exists yet" in page.content.decode()
