@@ -165,6 +165,14 @@ if not REDIS_URL:
 
     REDIS_URL = embedded_redis_url(DATA_DIR / "redis.rdb")
 CELERY_BROKER_URL = REDIS_URL
+# The cache is shared by every web process, so API rate limits count per token site-wide.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="pairwise"),
+    }
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

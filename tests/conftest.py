@@ -56,3 +56,12 @@ def redis_client():
 def _no_stale_env(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(redis_client):
+    """Forget rate-limit counters between tests without flushing the broker's database."""
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(redis_client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        redis_client.delete(*keys)

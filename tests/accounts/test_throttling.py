@@ -1,7 +1,6 @@
 """Login throttling (django-axes) and API rate limits per token."""
 
 import pytest
-from django.core.cache import cache
 
 from apps.accounts.services import api_token_create
 from apps.accounts.throttling import ApiTokenRateThrottle
@@ -40,10 +39,8 @@ def test_it_leaves_force_login_alone(client, annotator):
 
 @pytest.fixture
 def two_per_minute(monkeypatch):
-    cache.clear()
     monkeypatch.setattr(ApiTokenRateThrottle, "THROTTLE_RATES", {"token": "2/minute"})
     yield
-    cache.clear()
 
 
 def test_it_rate_limits_each_token_on_its_own(client, annotator, two_per_minute):

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -236,7 +235,6 @@ def _body(response) -> bytes:
 
 
 def test_every_route_gives_each_role_what_the_table_says(world):
-    cache.clear()
     clients = {role: _client(role, world) for role in ROLES}
     checked, failures, seen_by = 0, [], set()
     for key, route in _routes():
