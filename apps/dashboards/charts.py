@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # Horizontal bar charts: a label column, the bars, then the value printed after each bar.
-LABEL_WIDTH = 170
+LABEL_WIDTH = 190
 PLOT_WIDTH = 300
 VALUE_WIDTH = 90
+VALUE_WIDTH_WITH_REFERENCE = 140
 ROW_HEIGHT = 24
 BAR_HEIGHT = 16
 REFERENCE_HEIGHT = 5
@@ -119,7 +120,9 @@ def horizontal_bars(
     return Chart(
         title=title,
         bars=bars,
-        width=LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH,
+        width=LABEL_WIDTH
+        + PLOT_WIDTH
+        + (VALUE_WIDTH if references is None else VALUE_WIDTH_WITH_REFERENCE),
         height=2 * PAD + max(len(series), 1) * ROW_HEIGHT,
         unit=unit,
     )

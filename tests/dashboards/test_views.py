@@ -114,7 +114,7 @@ def test_the_charts_are_accessible_svg_bars_with_numbers(client, batch, staff, a
     bar = re.search(
         r'<g class="bar" data-label="Slightly better" data-value="1">\s*'
         r"<title>Slightly better: 1</title>.*?"
-        r'<rect class="bar-fill bar-2" x="170" y="52" width="300" height="16">',
+        r'<rect class="bar-fill bar-2" x="190" y="52" width="300" height="16">',
         html,
         re.S,
     )
