@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.batches.models import Batch
 from apps.batches.selectors import batches_open_for
+from apps.core.text import text_checked
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record
 
@@ -266,11 +267,9 @@ def lease_release(*, lease_id: int, annotator) -> Lease:
 
 def lease_skip(*, lease_id: int, annotator, reason: str) -> Lease:
     """Pass on a pair, saying why; it goes back to the pool for others."""
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise ValidationError({"reason": "Say why you skip this pair."})
-    if len(reason) > MAX_NOTE_CHARS:
-        raise ValidationError({"reason": f"Keep the reason under {MAX_NOTE_CHARS} characters."})
+    reason = text_checked(reason, field="reason", max_chars=MAX_NOTE_CHARS)
     return _lease_end(
         lease_id=lease_id, annotator=annotator, status=Lease.Status.SKIPPED, skip_reason=reason
     )
@@ -280,9 +279,7 @@ def lease_flag(*, lease_id: int, annotator, reason: str, note: str = "") -> Leas
     """Report a broken, unusable or harmful pair; enough flags take it out of the queue."""
     if reason not in Lease.FlagReason.values:
         raise ValidationError({"reason": "Pick why you flag this pair."})
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE_CHARS:
-        raise ValidationError({"note": f"Keep the note under {MAX_NOTE_CHARS} characters."})
+    note = text_checked(note, field="note", max_chars=MAX_NOTE_CHARS, required=False)
     lease = _lease_end(
         lease_id=lease_id,
         annotator=annotator,

@@ -8,22 +8,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.batches.models import Batch, SamplingConfig
+from apps.core.text import text_checked
 
 from .models import Dialogue, Pair, Sample, Turn
 
 
 def _clean_user_text(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
+    if not (text or "").strip():
         raise ValidationError({"text": "Write a message first."})
-    if len(text) > settings.MAX_PROMPT_CHARS:
-        raise ValidationError(
-            {
-                "text": f"Keep the message under {settings.MAX_PROMPT_CHARS} characters "
-                f"(it has {len(text)})."
-            }
-        )
-    return text
+    return text_checked(text, field="text", max_chars=settings.MAX_PROMPT_CHARS)
 
 
 def sample_draw(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
