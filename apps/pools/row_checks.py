@@ -1,0 +1,150 @@
+"""Checks on one row of a pool file, shared by the JSONL and CSV readers.
+
+Each check raises RowError with a message for the report; text is never changed.
+"""
+
+import json
+import math
+import re
+from typing import Any
+
+from django.conf import settings
+
+MAX_CATEGORY_CHARS = 100  # PoolItem.category
+ROLES = ("user", "assistant")
+# Lone surrogates cannot be stored as UTF-8 (PostgreSQL refuses them): JSON escapes like
+# "\ud800" produce them, and so does undecodable CSV input under "surrogateescape".
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class RowError(Exception):
+    """What is wrong with one row, for the report."""
+
+
+def context_from(obj: dict[str, Any], *, max_messages: int) -> list[dict[str, str]]:
+    """The chat messages to answer, from a "prompt" or a "messages" value."""
+    has_prompt, has_messages = "prompt" in obj, "messages" in obj
+    if has_prompt and has_messages:
+        raise RowError('give either "prompt" or "messages", not both')
+    if has_prompt:
+        return [{"role": "user", "content": _message_text(obj["prompt"], what='"prompt"')}]
+    if not has_messages:
+        raise RowError('needs a "prompt" or a "messages" value')
+    messages = obj["messages"]
+    if not isinstance(messages, list):
+        raise RowError(f'"messages" must be a list, got {json_type(messages)}')
+    if not messages:
+        raise RowError('"messages" is empty')
+    if len(messages) > max_messages:
+        raise RowError(
+            f"too many turns: {len(messages)} messages, this batch allows at most {max_messages}"
+        )
+    check_strings(messages)
+    context = [_message(m, index) for index, m in enumerate(messages)]
+    if context[-1]["role"] != "user":
+        raise RowError('"messages" must end with a "user" message')
+    return context
+
+
+def _message(message: Any, index: int) -> dict[str, str]:
+    where = f"message {index + 1}"
+    if not isinstance(message, dict):
+        raise RowError(f"{where} must be an object, got {json_type(message)}")
+    unknown = sorted(set(message) - {"role", "content"})
+    if unknown:
+        raise RowError(f'{where} has an unexpected key "{short(unknown[0])}"')
+    role = message.get("role")
+    if not isinstance(role, str) or role not in ROLES:
+        raise RowError(
+            f'{where} has an unknown role {short(json.dumps(role))} (use "user" or "assistant")'
+        )
+    expected = ROLES[index % 2]
+    if role != expected:
+        raise RowError(f'{where} should be "{expected}": messages alternate, starting with "user"')
+    return {"role": role, "content": _message_text(message.get("content"), what=where)}
+
+
+def _message_text(value: Any, *, what: str) -> str:
+    if not isinstance(value, str):
+        raise RowError(f"{what} must be a string, got {json_type(value)}")
+    if not value.strip():
+        raise RowError(f"{what} is empty")
+    if len(value) > settings.MAX_PROMPT_CHARS:
+        raise RowError(
+            f"{what} has {len(value):,} characters; the limit is {settings.MAX_PROMPT_CHARS:,}"
+        )
+    return value
+
+
+def category_from(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f'"category" must be a string, got {json_type(value)}')
+    if len(value) > MAX_CATEGORY_CHARS:
+        raise RowError(f'"category" is longer than {MAX_CATEGORY_CHARS} characters')
+    return value
+
+
+def utf8_decode(raw: bytes) -> str:
+    if b"\x00" in raw:
+        raise RowError("contains a NUL byte")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RowError(f"is not valid UTF-8 (byte {exc.start + 1})") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {short(text)} is out of range")
+    return value
+
+
+def json_loads_strict(text: str, *, what: str) -> Any:
+    """Strict JSON: no NaN or Infinity (PostgreSQL's jsonb refuses them)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise RowError(f"malformed JSON in {what}: {exc.msg} (column {exc.colno})") from None
+    except ValueError as exc:
+        raise RowError(f"malformed JSON in {what}: {exc}") from None
+    except RecursionError:
+        raise RowError(f"malformed JSON in {what}: nested too deeply") from None
+
+
+def check_strings(value: Any) -> None:
+    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates (\\u escapes)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise RowError("contains a NUL character (\\u0000)")
+            if SURROGATE.search(item):
+                raise RowError("contains an unpaired surrogate (\\ud800 to \\udfff)")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def json_type(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), "null")
+
+
+def short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
