@@ -47,10 +47,11 @@ def _batch_or_404(batch_id: int) -> Batch:
 class BatchForms:
     """The batch form and its two sampling forms, bound or unbound together."""
 
-    def __init__(self, data=None, *, batch=None, initial=({}, {}, {})) -> None:
-        self.batch = BatchForm(data, batch=batch, initial=initial[0])
-        self.sampling_a = SamplingForm(data, prefix="sampling_a", initial=initial[1])
-        self.sampling_b = SamplingForm(data, prefix="sampling_b", initial=initial[2])
+    def __init__(self, data=None, *, batch=None, initial=None) -> None:
+        batch_values, sampling_a, sampling_b = initial or (None, None, None)
+        self.batch = BatchForm(data, batch=batch, initial=batch_values)
+        self.sampling_a = SamplingForm(data, prefix="sampling_a", initial=sampling_a)
+        self.sampling_b = SamplingForm(data, prefix="sampling_b", initial=sampling_b)
 
     def is_valid(self) -> bool:
         # Validate all three, so every error shows at once.
