@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -504,3 +506,31 @@ def test_history_needs_a_login(client):
     response = client.get(reverse("queue:history"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_history_costs_the_same_queries_however_many_rows(
+    client_ann, batch, annotator, django_assert_max_num_queries
+):
+    def end_one(submit: bool):
+        pool_pair_ready(batch)
+        lease = services.lease_claim(batch=batch, annotator=annotator)
+        if submit:
+            services.lease_submit(
+                lease_id=lease.pk,
+                annotator=annotator,
+                idempotency_key="k",
+                chosen_side="left",
+                strength="better",
+                time_spent_ms=1,
+            )
+        else:
+            services.lease_skip(lease_id=lease.pk, annotator=annotator, reason="skip")
+
+    end_one(True)
+    with CaptureQueriesContext(connection) as one_row:
+        client_ann.get(reverse("queue:history"))
+    for index in range(6):
+        end_one(index % 2 == 0)
+    with django_assert_max_num_queries(len(one_row)):
+        html = client_ann.get(reverse("queue:history")).content.decode()
+    assert html.count("data-lease-id=") == 7
