@@ -102,6 +102,10 @@ def test_it_lists_every_batch_with_status_iteration_and_progress(staff_client, a
     assert "<td>1</td>" in row  # pairs
     assert "<td>2</td>" in row  # pool items
     assert "Next week" in html and "Draft" in html
+    assert f'href="/manage/batches/{batch.pk}/pool/"' in row
+    assert f'href="/manage/batches/{batch.pk}/dashboard/"' in row
+    edit = staff_client.get(f"/manage/batches/{batch.pk}/edit/").content.decode()
+    assert f'href="/manage/batches/{batch.pk}/dashboard/"' in edit
 
 
 def test_it_shows_the_staff_link_in_the_navigation_to_staff_only(client, staff_client, annotator):
