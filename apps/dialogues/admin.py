@@ -38,7 +38,8 @@ class SampleInline(admin.TabularInline):
 
 @admin.register(Pair)
 class PairAdmin(admin.ModelAdmin):
-    list_display = ["id", "dialogue", "left_slot", "created_at"]
+    list_display = ["id", "batch", "dialogue", "pool_item", "left_slot", "ready_at", "created_at"]
+    list_filter = ["batch"]
     inlines = [SampleInline]
 
 
