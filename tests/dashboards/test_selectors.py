@@ -214,7 +214,7 @@ def test_the_whole_panel_takes_a_fixed_number_of_queries(
     for _ in range(3):
         lease_make(slot=slot, annotator=UserFactory(), status="flagged", flag_reason="broken")
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         context = dashboard_panel_context(batch=batch)
 
     assert context["comparisons"].judged == 6
