@@ -3,11 +3,13 @@ keyboard. Pool pairs are built directly (no model or worker involved)."""
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.assignments.models import Lease
+from apps.assignments.models import JudgmentSlot, Lease
 from apps.preferences.models import Comparison
 from tests.e2e import conftest as e2e
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready
@@ -133,3 +135,27 @@ def test_judging_from_the_keyboard(live_server, browser_page):
     assert page.url.endswith(f"/batches/{batch.pk}/")
     expect(page.locator(".flash", has_text="write a prompt of your own")).to_be_visible()
     assert violations == []
+
+
+def test_the_countdown_says_when_the_lease_runs_out(live_server, browser_page):
+    page = browser_page
+    batch = BatchFactory(name="Queue countdown batch")
+    pool_pair_ready(batch)
+    annotator = UserFactory(username="e2e-queue-clock")
+    _log_in(page, annotator)
+    lease = _open_next_pair(page, batch)
+    soon = timezone.now() + timedelta(seconds=3)
+    Lease.objects.filter(pk=lease.pk).update(expires_at=soon)
+    JudgmentSlot.objects.filter(pk=lease.slot_id).update(lease_expires_at=soon)
+    page.reload()
+    expect(page.locator("#lease-expired-note")).to_be_hidden()
+    expect(page.locator("#lease-countdown")).to_have_text(re.compile(r"^0:0[0-3]$"))
+    expect(page.locator("#lease-expired-note")).to_be_visible(timeout=10_000)
+    expect(page.locator("#lease-countdown")).to_have_text("0:00")
+    # Still judgeable: the pair needs its judgment, so a late submit is kept.
+    page.locator("label", has_text="Left is better").click()
+    page.locator("label", has_text="Negligibly better").click()
+    with page.expect_navigation():
+        page.locator("#submit-judgment").click()
+    expect(page.locator(".flash", has_text="your judgment was kept")).to_be_visible()
+    assert Comparison.objects.filter(annotator=annotator).count() == 1
