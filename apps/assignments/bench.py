@@ -5,13 +5,17 @@ its name, and `bench_clean` deletes exactly those rows, in an order the PROTECT 
 allow.
 """
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.services import api_token_create
@@ -216,6 +220,70 @@ def bench_check(*, data: QueueBenchData, acknowledged: dict[int, int]) -> dict:
         "leases": leases.count(),
         "leases_left_open": leases.filter(status=Lease.Status.OPEN).count(),
     }
+
+
+def _statements(captured: list[dict]) -> list[str]:
+    """SQL sent for a request, less the savepoints the rolled-back wrapper adds."""
+    skip = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+    return [q["sql"] for q in captured if not q["sql"].startswith(skip)]
+
+
+def _scans(plan: dict) -> list[str]:
+    """The plan's scans of the slot table, with the rows they read and threw away."""
+    found = []
+    if plan.get("Relation Name") == "assignments_judgmentslot":
+        found.append(
+            f"{plan['Node Type']} {plan.get('Index Name', '')}".strip()
+            + f" rows={plan.get('Actual Rows')} removed={plan.get('Rows Removed by Filter', 0)}"
+        )
+    for child in plan.get("Plans", []):
+        found.extend(_scans(child))
+    return found
+
+
+def claim_profile(*, data: QueueBenchData, user_index: int = 0) -> dict:
+    """One claim and one submit through the API views in this process, then rolled back.
+
+    Returns the SQL statements each sent (transaction control aside) and EXPLAIN ANALYZE of
+    the claim's slot query (the one with SKIP LOCKED) in the state the pool is in now.
+    """
+    host = next((h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")), "")
+    client = Client(
+        HTTP_HOST=host or "localhost",
+        HTTP_AUTHORIZATION=f"Token {data.token_keys[user_index]}",
+    )
+    result: dict = {}
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                f"/api/queue/batches/{data.batch_id}/claim/",
+                data={},
+                content_type="application/json",
+            )
+        claim_sql = _statements(captured.captured_queries)
+        result["claim_status"] = response.status_code
+        result["claim_statements"] = len(claim_sql)
+        select = next((sql for sql in claim_sql if "SKIP LOCKED" in sql), None)
+        if select is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + select)
+                explained = cursor.fetchone()[0]
+            explained = json.loads(explained) if isinstance(explained, str) else explained
+            result["claim_select_ms"] = round(explained[0]["Execution Time"], 3)
+            result["claim_select_scans"] = _scans(explained[0]["Plan"])
+        if response.status_code == 201:
+            lease_id = response.json()["id"]
+            with CaptureQueriesContext(connection) as captured:
+                response = client.post(
+                    f"/api/queue/leases/{lease_id}/submit/",
+                    data={"chosen_side": "left", "strength": "better", "time_spent_ms": 1000},
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY="bench-profile",
+                )
+            result["submit_status"] = response.status_code
+            result["submit_statements"] = len(_statements(captured.captured_queries))
+        transaction.set_rollback(True)
+    return result
 
 
 def bench_clean(*, data: QueueBenchData) -> None:

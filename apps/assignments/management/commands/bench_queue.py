@@ -18,7 +18,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from apps.assignments.bench import bench_check, bench_clean, bench_seed, database_url
+from apps.assignments.bench import (
+    bench_check,
+    bench_clean,
+    bench_seed,
+    claim_profile,
+    database_url,
+)
 from apps.assignments.management.bench_http import (
     GunicornServer,
     free_port,
@@ -109,8 +115,10 @@ class Command(BaseCommand):
         data = bench_seed(pairs=pairs, annotators=annotators, overlap=overlap)
         seed_s = time.perf_counter() - started
         server = None
+        profile_full = profile_empty = None
         log_dir = tempfile.mkdtemp(prefix="bench-queue-")
         try:
+            profile_full = claim_profile(data=data)
             port = options["port"] or free_port()
             env = dict(os.environ)
             env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -137,6 +145,8 @@ class Command(BaseCommand):
                 server.wait_ready()
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
+            load_before = os.getloadavg()
+            cpu_before = time.process_time()
             client = run_annotators(
                 port=port,
                 batch_id=data.batch_id,
@@ -145,8 +155,13 @@ class Command(BaseCommand):
                 replay_fraction=options["replay_fraction"],
                 seed=options["seed"],
             )
+            client_cpu_s = time.process_time() - cpu_before
+            load_after = os.getloadavg()
+            server.stop()  # flushes the access log
+            server_times = server.request_times_ms()
             server_errors = _server_errors(server.log_tail(chars=200_000))
             books = bench_check(data=data, acknowledged=client.acknowledged)
+            profile_empty = claim_profile(data=data)
         finally:
             if server is not None:
                 server.stop()
@@ -177,6 +192,18 @@ class Command(BaseCommand):
             "errors": sum(client.errors.values()),
             "errors_by_kind": dict(client.errors),
             "server_errors_logged": server_errors,
+            # The server's own time per request (gunicorn access log): the rest of the
+            # client's figure is queueing for a worker thread and the client's own scheduling.
+            "server_claim_p50_ms": percentile(server_times["claim"], 50),
+            "server_claim_p95_ms": percentile(server_times["claim"], 95),
+            "server_submit_p50_ms": percentile(server_times["submit"], 50),
+            "server_submit_p95_ms": percentile(server_times["submit"], 95),
+            "client_cpu_s": round(client_cpu_s, 1),
+            "load_avg_1m_before": round(load_before[0], 2),
+            "load_avg_1m_after": round(load_after[0], 2),
+            "cpus": os.cpu_count(),
+            "claim_profile_full_pool": profile_full,
+            "claim_profile_empty_pool": profile_empty,
             "wall_s": round(client.wall_s, 2),
             "seed_s": round(seed_s, 2),
             "think_ms": list(think_ms),
