@@ -16,3 +16,7 @@ def generation_queue(redis_client):
     purge_queues()
     yield lambda: redis_client.llen("generation")
     purge_queues()
+
+
+# The browser fixtures of the end-to-end suite (Debian's Chromium through Playwright).
+from tests.e2e.conftest import browser_page, chromium_browser  # noqa: E402, F401
