@@ -35,8 +35,8 @@ def _refresh_seconds() -> int:
     return max(1, int(getattr(settings, "DASHBOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)))
 
 
-@require_GET
 @staff_required
+@require_GET
 @never_cache
 def batch_dashboard(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(Batch, pk=batch_id)
@@ -44,8 +44,8 @@ def batch_dashboard(request: HttpRequest, batch_id: int) -> HttpResponse:
     return render(request, "dashboards/batch_dashboard.html", context)
 
 
-@require_GET
 @staff_required
+@require_GET
 @never_cache
 def batch_dashboard_panel(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_object_or_404(Batch, pk=batch_id)

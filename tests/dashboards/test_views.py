@@ -173,3 +173,10 @@ def test_the_page_has_no_inline_script_style_or_handlers(client, safety_batch, s
     assert "<style" not in html
     assert not re.search(r"\son[a-z]+=", html)
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+
+
+@pytest.mark.parametrize("name", ROUTES)
+def test_it_checks_who_is_asking_before_the_method(client, batch, annotator, name):
+    assert client.post(_url(name, batch.pk)).status_code == 302
+    client.force_login(annotator)
+    assert client.post(_url(name, batch.pk)).status_code == 403
