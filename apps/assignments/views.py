@@ -73,8 +73,12 @@ def queue_next(request, batch_id: int):
 def queue_overview(request, batch_id: int):
     """Where Next lands when it has nothing to give: the annotator's open pairs and a retry."""
     batch = _batch_or_404(request, batch_id)
-    open_leases = selectors.leases_open_for(user=request.user)
-    context = {"batch": batch, "open_leases": open_leases}
+    open_leases = list(selectors.leases_open_for(user=request.user))
+    context = {
+        "batch": batch,
+        "open_leases": open_leases,
+        "holds_one_here": any(lease.batch_id == batch.pk for lease in open_leases),
+    }
     return render(request, "assignments/queue_overview.html", context)
 
 

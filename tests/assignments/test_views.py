@@ -116,6 +116,17 @@ def test_next_says_there_is_nothing_to_judge_when_the_batch_has_no_written_promp
     assert not Lease.objects.filter(annotator=annotator, pair=pair).exists()
 
 
+def test_the_overview_lists_pairs_the_annotator_holds_in_other_batches(client_ann, annotator):
+    empty = BatchFactory(allow_written_prompts=False)
+    elsewhere = BatchFactory(name="Elsewhere batch")
+    pool_pair_ready(elsewhere)
+    held = services.lease_claim(batch=elsewhere, annotator=annotator)
+    html = client_ann.get(reverse("queue:overview", args=[empty.pk])).content.decode()
+    assert "Nothing to judge right now" in html
+    assert f'href="{reverse("queue:lease", args=[held.pk])}"' in html
+    assert "Elsewhere batch" in html
+
+
 def test_next_is_404_on_a_batch_that_is_not_open(client_ann):
     batch = BatchFactory(status="draft")
     pool_pair_ready(batch)
