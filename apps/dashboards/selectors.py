@@ -192,7 +192,9 @@ def _medians_in_python(*, batch: Batch) -> dict[int, float]:
     return {annotator_id: statistics.median(values) for annotator_id, values in times.items()}
 
 
-def batch_lease_outcomes(*, batch: Batch, flags_shown: int = 50, reasons_shown: int = 10):
+def batch_lease_outcomes(
+    *, batch: Batch, flags_shown: int = 50, reasons_shown: int = 10
+) -> LeaseOutcomes:
     """Flagged leases (latest first, with reason and note) and skip reasons by frequency."""
     leases = Lease.objects.filter(batch=batch).order_by()
     totals = leases.aggregate(
