@@ -30,8 +30,8 @@ def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[by
 
     Checks every row first (PoolFileError names each bad line); then, in one transaction,
     stores the upload, its items, one pair per item with its two pending samples and
-    `batch.overlap` free judgment slots, and an audit event. Generation is queued once the
-    transaction has committed.
+    `batch.overlap` free judgment slots, and an audit event. The workers are woken once the
+    transaction has committed (see generation_enqueue).
     """
     if batch.status not in ACCEPTING:
         raise PoolFileError(
@@ -118,16 +118,27 @@ def _pool_pairs_create(*, batch: Batch, upload: PoolUpload, rows: list[PoolRow])
     return [pair.pk for pair in pairs]
 
 
-def generation_enqueue(*, pair_ids: list[int]) -> None:
-    """Wake the workers for each new pair. The rows are already committed: if the broker is
-    down, the reconciler re-enqueues the pending samples later, so this only logs."""
+def generation_enqueue(*, pair_ids: list[int]) -> int:
+    """Wake the workers for the new pairs; return how many tasks were sent.
+
+    A task claims its own pair's samples and then the oldest waiting ones, up to
+    GENERATION_MAX_BATCH samples (two per pair), so one task per that many pairs claims
+    every sample in full batches: a 20,000-row upload sends 1,250 messages, not 20,000.
+    Whatever a task leaves (a worker died, a claim raced) stays pending in the database and
+    the reconciler re-enqueues it. The rows are already committed when this runs: if the
+    broker is down, this only logs, and the reconciler catches up too.
+    """
     from model_worker.tasks import generate_pair
 
+    stride = max(1, settings.GENERATION_MAX_BATCH // 2)
+    wake = pair_ids[::stride]
     try:
-        for pair_id in pair_ids:
-            generate_pair.delay(pair_id)
+        with generate_pair.app.producer_or_acquire() as producer:
+            for pair_id in wake:
+                generate_pair.apply_async((pair_id,), producer=producer)
     except Exception:
         logger.exception("Could not queue pool pairs; the reconciler will pick them up.")
+    return len(wake)
 
 
 def _binary_stream(data: bytes | IO[bytes]) -> IO[bytes]:

@@ -110,9 +110,10 @@ def test_it_records_an_audit_event(batch, staff):
     }
 
 
-def test_it_queues_one_generation_task_per_pair_after_commit(
-    batch, staff, generation_queue, django_capture_on_commit_callbacks
+def test_it_wakes_the_workers_only_after_commit(
+    batch, staff, generation_queue, django_capture_on_commit_callbacks, settings
 ):
+    settings.GENERATION_MAX_BATCH = 2  # a task claims one pair: one task per pair
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         pool_import(batch=batch, uploaded_by=staff, filename="p.jsonl", data=jsonl(ROWS))
     assert generation_queue() == 0, "nothing may be queued before the rows are committed"
@@ -121,8 +122,18 @@ def test_it_queues_one_generation_task_per_pair_after_commit(
     assert generation_queue() == 2
 
 
+def test_it_sends_one_task_per_worker_batch_of_pairs(
+    batch, staff, generation_queue, django_capture_on_commit_callbacks, settings
+):
+    """A task claims up to GENERATION_MAX_BATCH samples (two per pair), so 8 per 4 pairs."""
+    settings.GENERATION_MAX_BATCH = 8
+    with django_capture_on_commit_callbacks(execute=True):
+        pool_import(batch=batch, uploaded_by=staff, filename="p.jsonl", data=jsonl(ROWS * 5))
+    assert generation_queue() == 3  # pairs 1, 5 and 9 of 10
+
+
 def test_it_imports_csv_from_an_uploaded_file(batch, staff):
-    data = "prompt,category,origin\r\n\"Bonjour, ça va ?\",chat,fr\r\n".encode()
+    data = 'prompt,category,origin\r\n"Bonjour, ça va ?",chat,fr\r\n'.encode()
     file = SimpleUploadedFile("prompts.CSV", data, content_type="text/csv")
     upload = pool_import(batch=batch, uploaded_by=staff, filename=file.name, data=file)
     item = upload.items.get()
