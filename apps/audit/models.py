@@ -8,6 +8,9 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         BATCH_CREATED = "batch_created", "Batch created"
         BATCH_STATUS_CHANGED = "batch_status_changed", "Batch status changed"
+        BATCH_UPDATED = "batch_updated", "Batch edited"
+        BATCH_CLONED = "batch_cloned", "Batch cloned"
+        POOL_UPLOADED = "pool_uploaded", "Prompt pool uploaded"
         EXPORT_JOB_CREATED = "export_job_created", "Export job created"
         EXPORT_STREAMED = "export_streamed", "Export streamed"
 

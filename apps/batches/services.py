@@ -13,11 +13,6 @@ from apps.catalog.models import ModelVariant
 
 from .models import Batch, SamplingConfig, Track
 
-# AuditEvent.Action has no choice for these two yet (adding one needs a migration in
-# apps/audit); the column is a plain string, so they are stored as is.
-AUDIT_BATCH_UPDATED = "batch_updated"
-AUDIT_BATCH_CLONED = "batch_cloned"
-
 BATCH_SETTINGS = (
     "name",
     "track",
@@ -239,7 +234,12 @@ def batch_update(
     after = _snapshot(batch)
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changed:
-        _audit(actor=actor, action=AUDIT_BATCH_UPDATED, batch=batch, details={"changed": changed})
+        _audit(
+            actor=actor,
+            action=AuditEvent.Action.BATCH_UPDATED,
+            batch=batch,
+            details={"changed": changed},
+        )
     return batch
 
 
@@ -310,7 +310,7 @@ def batch_clone(
     )
     _audit(
         actor=actor,
-        action=AUDIT_BATCH_CLONED,
+        action=AuditEvent.Action.BATCH_CLONED,
         batch=batch,
         details={
             "status": batch.status,

@@ -48,6 +48,12 @@ def test_it_records_a_batch_created_and_closed_in_the_admin(admin_client, admin_
         "status": "open",
         "iteration": 1,
         "max_turns": 3,
+        "target_comparisons": 500,
+        "overlap": 1,
+        "allow_written_prompts": "on",
+        "lease_minutes": 30,
+        "max_open_leases": 3,
+        "open_to_all_annotators": "on",
     }
     response = admin_client.post("/admin/batches/batch/add/", form)
     assert response.status_code == 302, response.context["adminform"].errors

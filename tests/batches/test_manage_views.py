@@ -7,7 +7,6 @@ from django.test import Client
 
 from apps.audit.models import AuditEvent
 from apps.batches.models import Batch
-from apps.batches.services import AUDIT_BATCH_CLONED, AUDIT_BATCH_UPDATED
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, ModelVariantFactory, UserFactory, pair_ready
 
@@ -202,7 +201,7 @@ def test_it_edits_a_batch_and_its_assignment(staff_client, boss, batch):
     assert (batch.name, batch.max_turns, batch.open_to_all_annotators) == ("Renamed", 2, False)
     assert list(batch.annotators.all()) == [ann]
     assert batch.status == Batch.Status.OPEN  # editing never changes the status
-    event = AuditEvent.objects.get(action=AUDIT_BATCH_UPDATED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BATCH_UPDATED)
     assert event.actor == boss
     assert event.details["changed"]["name"] == [old_name, "Renamed"]
     history = staff_client.get(f"/manage/batches/{batch.pk}/edit/").content.decode()
@@ -273,7 +272,7 @@ def test_it_creates_the_clone_as_a_draft_of_the_next_iteration(staff_client, bos
     assert clone.sampling_a.variant == latest
     source.refresh_from_db()
     assert source.status == Batch.Status.OPEN
-    event = AuditEvent.objects.get(action=AUDIT_BATCH_CLONED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BATCH_CLONED)
     assert (event.actor, event.details["cloned_from"]) == (boss, source.pk)
 
 

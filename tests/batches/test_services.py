@@ -7,8 +7,6 @@ from django.core.exceptions import ValidationError
 from apps.audit.models import AuditEvent
 from apps.batches.models import Batch, SamplingConfig
 from apps.batches.services import (
-    AUDIT_BATCH_CLONED,
-    AUDIT_BATCH_UPDATED,
     batch_clone,
     batch_close,
     batch_create,
@@ -89,7 +87,7 @@ def test_it_updates_settings_sampling_and_assignment_and_audits_what_changed(bos
     assert batch.sampling_a.variant == newer
     assert list(batch.annotators.all()) == [ann]
     assert list(batch.groups.all()) == [team]
-    event = AuditEvent.objects.get(action=AUDIT_BATCH_UPDATED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BATCH_UPDATED)
     assert event.actor == boss
     assert event.details["changed"] == {
         "overlap": [1, 3],
@@ -109,7 +107,7 @@ def test_it_records_no_update_event_when_nothing_changed(boss):
         sampling_a=sampling_values(),
         sampling_b=sampling_values(temperature_min=0.9, temperature_max=1.2),
     )
-    assert not AuditEvent.objects.filter(action=AUDIT_BATCH_UPDATED).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.BATCH_UPDATED).exists()
 
 
 def test_it_keeps_overlap_once_the_batch_has_pool_items(boss):
@@ -197,7 +195,7 @@ def test_it_clones_as_the_next_iteration_with_new_sampling_rows(boss):
     assert list(clone.annotators.all()) == [ann]
     source.refresh_from_db()
     assert source.sampling_a.variant.name == "SmolLM2-135M-Instruct"
-    event = AuditEvent.objects.get(action=AUDIT_BATCH_CLONED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BATCH_CLONED)
     assert (event.actor, event.target) == (boss, f"batch:{clone.pk}")
     assert event.details["cloned_from"] == source.pk
     assert event.details["iteration"] == 5
