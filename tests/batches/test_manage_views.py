@@ -205,7 +205,7 @@ def test_it_edits_a_batch_and_its_assignment(staff_client, boss, batch):
     assert event.actor == boss
     assert event.details["changed"]["name"] == [old_name, "Renamed"]
     history = staff_client.get(f"/manage/batches/{batch.pk}/edit/").content.decode()
-    assert "batch_updated" in history and "boss" in history
+    assert "Batch edited" in history and "boss" in history
 
 
 def test_it_explains_that_overlap_is_fixed_once_there_is_a_pool(staff_client, batch):
