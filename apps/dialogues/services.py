@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.batches.models import Batch, SamplingConfig
+from apps.batches.selectors import batches_open_for
 from apps.core.text import text_checked
 
 from .models import Dialogue, Pair, Sample, Turn
@@ -17,6 +18,12 @@ def _clean_user_text(text: str) -> str:
     if not (text or "").strip():
         raise ValidationError({"text": "Write a message first."})
     return text_checked(text, field="text", max_chars=settings.MAX_PROMPT_CHARS)
+
+
+def _check_may_work(*, batch_id: int, annotator) -> None:
+    """The batch is open and assigned to the annotator (closing a batch stops its dialogues)."""
+    if not batches_open_for(user=annotator).filter(pk=batch_id).exists():
+        raise ValidationError("This batch is closed or no longer assigned to you.")
 
 
 def sample_draw(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
@@ -59,8 +66,7 @@ def _pair_create(*, dialogue: Dialogue, user_turn: Turn) -> Pair:
 def dialogue_start(*, batch: Batch, annotator, text: str) -> Pair:
     """Open a new dialogue with its first user turn and queue the first pair."""
     text = _clean_user_text(text)
-    if batch.status != Batch.Status.OPEN:
-        raise ValidationError("This batch is not open for annotation.")
+    _check_may_work(batch_id=batch.pk, annotator=annotator)
     dialogue = Dialogue.objects.create(batch=batch, annotator=annotator)
     turn = Turn.objects.create(dialogue=dialogue, index=0, role=Turn.Role.USER, text=text)
     return _pair_create(dialogue=dialogue, user_turn=turn)
@@ -73,6 +79,7 @@ def dialogue_continue(*, dialogue: Dialogue, annotator, text: str) -> Pair:
         raise PermissionDenied
     text = _clean_user_text(text)
     dialogue = Dialogue.objects.select_for_update().get(pk=dialogue.pk)
+    _check_may_work(batch_id=dialogue.batch_id, annotator=annotator)
     if dialogue.status != Dialogue.Status.ACTIVE:
         raise ValidationError("This dialogue is finished; start a new prompt.")
     last = dialogue.turns.order_by("-index").first()

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from apps.batches.models import Batch
 from apps.dialogues import services
 from apps.dialogues.models import Dialogue, Sample, Turn
 from apps.preferences.services import comparison_submit
@@ -52,8 +53,21 @@ def test_it_rejects_empty_or_oversized_prompts_and_stores_nothing(batch, annotat
 
 def test_it_refuses_prompts_on_a_closed_batch(annotator):
     batch = BatchFactory(status="closed")
-    with pytest.raises(ValidationError, match="not open"):
+    with pytest.raises(ValidationError, match="closed or no longer assigned"):
         services.dialogue_start(batch=batch, annotator=annotator, text="hi")
+
+
+def test_closing_or_unassigning_a_batch_stops_its_dialogues(batch, annotator):
+    pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
+    samples_finish(pair)
+    comparison_submit(
+        pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=5
+    )
+    Batch.objects.filter(pk=batch.pk).update(open_to_all_annotators=False)
+    with pytest.raises(ValidationError, match="no longer assigned"):
+        services.dialogue_continue(dialogue=pair.dialogue, annotator=annotator, text="more")
+    batch.annotators.add(annotator)
+    services.dialogue_continue(dialogue=pair.dialogue, annotator=annotator, text="more")
 
 
 def test_it_refuses_the_next_turn_before_the_pair_is_judged(batch, annotator):
