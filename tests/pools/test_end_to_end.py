@@ -75,6 +75,7 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
         assert sample.worker, "the sample was not claimed by a worker"
         assert sample.completion_tokens <= 8
     # One wake-up was enough: its task claimed both pairs' samples in one batch.
-    assert worker.log_tail(chars=1_000_000).count("generate_pair[") >= 1
+    log = worker.log_tail(chars=1_000_000)
+    assert log.count("tasks.generate_pair[") and log.count("] received") == 1, log[-4000:]
     page = client.get(reverse("pools:upload", args=[batch.pk])).content.decode()
     assert '<progress id="pool-progress" max="2" value="2">' in page

@@ -199,3 +199,19 @@ def test_the_progress_counts_only_this_batchs_pool_pairs(client_staff, batch, st
     pool_import(batch=other, uploaded_by=staff, filename="p.jsonl", data=b'{"prompt": "x"}')
     dialogue_start(batch=batch, annotator=annotator, text="written by hand")
     assert client_staff.get(progress_url(batch)).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("big.jsonl", b'{"prompt": "from disk"}\n{"prompt": "too"}\n'),
+        ("big.csv", b"prompt,category\r\nfrom disk,c\r\ntoo,c\r\n"),
+    ],
+)
+def test_it_reads_uploads_django_spooled_to_a_temporary_file(
+    client_staff, batch, settings, name, data
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # anything larger goes to a temporary file
+    response = client_staff.post(upload_url(batch), {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 302
+    assert PoolUpload.objects.get().rows == 2
