@@ -20,12 +20,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.accounts.services import api_token_create
+from apps.assignments.services import lease_claim
 from apps.batches.models import Batch
 from apps.dialogues.models import Pair
 from apps.dialogues.services import dialogue_continue, dialogue_start
 from apps.exports.models import ExportJob
 from apps.preferences.services import comparison_submit
-from tests.factories import BatchFactory, UserFactory, samples_finish
+from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 SECRET = "a-private-prompt-7f3"  # in A's prompts and responses: B must never see it
 
@@ -59,7 +60,7 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET logout": _all(405),
     "POST logout": _all(302),
     "GET batches:list": _page(a={200}, b={200}, staff={200}),
-    # Every annotator may work in an open batch (per-annotator assignment comes with the queue).
+    # The matrix's batch is open to all annotators (assignment has its own tests).
     "GET batches:detail": _page(a={200}, b={200}, staff={200}),
     "GET fleet:status": _page(a={302}, b={302}, staff={200}),
     "GET dialogues:start": _page(a={405}, b={405}, staff={405}),
@@ -96,6 +97,60 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET exports:job-download": _api(
         a={404}, b={404}, staff={409}, tok_full={409}, tok_other={404}, tok_ro={404}
     ),
+    # Staff pages: annotators are refused outright (403), whatever the batch.
+    **{
+        f"{method} {name}": _page(a={403}, b={403}, staff=staff)
+        for method, name, staff in [
+            ("GET", "batch_manage:list", {200}),
+            ("GET", "batch_manage:create", {200}),
+            ("POST", "batch_manage:create", {400}),  # an empty form: field errors
+            ("GET", "batch_manage:edit", {200}),
+            ("POST", "batch_manage:edit", {400}),
+            ("GET", "batch_manage:clone", {200}),
+            ("POST", "batch_manage:clone", {400}),
+            ("GET", "batch_manage:open", {405}),
+            ("POST", "batch_manage:open", {302}),  # already open: refused with a message
+            ("GET", "batch_manage:close", {405}),
+            ("POST", "batch_manage:close", {302}),
+            ("GET", "dashboards:batch", {200}),
+            ("GET", "dashboards:panel", {200}),
+            ("GET", "pools:upload", {200}),
+            ("POST", "pools:upload", {400}),  # no file
+            ("GET", "pools:progress", {200}),
+        ]
+    },
+    # The work queue's pages. A holds the lease; B and staff may claim their own pairs.
+    "GET queue:next": _page(a={405}, b={405}, staff={405}),
+    "POST queue:next": _page(a={302}, b={302}, staff={302}),
+    "GET queue:overview": _page(a={200}, b={200}, staff={200}),
+    "GET queue:lease": _page(a={200}, b={404}, staff={404}),
+    "POST queue:lease": _page(a={302}, b={404}, staff={404}),
+    **{
+        f"GET queue:{name}": _page(a={405}, b={405}, staff={405})
+        for name in ("skip", "flag", "release")
+    },
+    "POST queue:skip": _page(a={302}, b={404}, staff={404}),
+    "POST queue:flag": _page(a={302}, b={404}, staff={404}),
+    "POST queue:release": _page(a={302}, b={404}, staff={404}),
+    "GET queue:history": _page(a={200}, b={200}, staff={200}),
+    # The queue over REST: a read-only token may only read, a token of another batch 404s.
+    "POST queue_api:claim": _api(
+        a={201}, b={201}, staff={201}, tok_full={201}, tok_other={404}, tok_ro={403}
+    ),
+    **{
+        f"GET queue_api:{name}": _api(**{r: {405} for r in SESSION_ROLES + TOKEN_ROLES})
+        for name in ("claim", "submit", "skip", "release", "flag")
+    },
+    "GET queue_api:lease-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
+    "GET queue_api:lease-detail": _api(
+        a={200}, b={404}, staff={404}, tok_full={404}, tok_other={404}, tok_ro={200}
+    ),
+    **{
+        f"POST queue_api:{name}": _api(
+            a={ok}, b={404}, staff={404}, tok_full={404}, tok_other={404}, tok_ro={403}
+        )
+        for name, ok in [("submit", 201), ("skip", 200), ("release", 200), ("flag", 200)]
+    },
 }
 
 # The admin: everyone but staff is sent to the admin login, which itself is open.
@@ -167,6 +222,9 @@ def world(db):
     open_pair = dialogue_continue(dialogue=pair.dialogue, annotator=a, text=f"{SECRET} second")
     samples_finish(open_pair, (f"{SECRET} left 2", f"{SECRET} right 2"))
     Pair.objects.filter(pk=open_pair.pk).update(left_slot="a")
+    for n in range(3):
+        pool_pair_ready(batch, prompt=f"Pool prompt {n}")
+    lease = lease_claim(batch=batch, annotator=a)
     job = ExportJob.objects.create(created_by=staff, options={}, batch_ids=[batch.pk])
     keys = {
         "tok_full": api_token_create(user=staff, name="full", read_only=False)[1],
@@ -183,6 +241,7 @@ def world(db):
             "dialogue_id": pair.dialogue_id,
             "pair_id": open_pair.pk,
             "job_id": job.pk,
+            "lease_id": lease.pk,
             "content_type_id": ContentType.objects.get_for_model(Batch).pk,
             "app_label": "dialogues",
             "url": "no-such-page/",
@@ -214,6 +273,22 @@ POST_DATA = {
     "dialogues:continue": {"text": "one more turn"},
     "preferences:judge": {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"},
     "exports:job-list": {"format": "trl"},
+    "queue:lease": {
+        "chosen_side": "right",
+        "strength": "slightly_better",
+        "time_spent_ms": "700",
+        "idempotency_key": "matrix",
+    },
+    "queue:skip": {"reason": "not my language"},
+    "queue:flag": {"reason": "broken"},
+    "queue_api:submit": {
+        "chosen_side": "left",
+        "strength": "better",
+        "time_spent_ms": "700",
+        "idempotency_key": "matrix",
+    },
+    "queue_api:skip": {"reason": "not my language"},
+    "queue_api:flag": {"reason": "harmful", "note": "see the second response"},
 }
 
 
