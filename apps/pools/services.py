@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from apps.assignments.models import JudgmentSlot
+from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.batches.models import Batch
 from apps.dialogues.models import Pair, Sample
@@ -21,7 +22,6 @@ from .parsing import PoolFileError, PoolRow, file_format_detect, pool_file_parse
 logger = logging.getLogger(__name__)
 
 ACCEPTING = (Batch.Status.DRAFT, Batch.Status.OPEN)
-AUDIT_ACTION = "pool_uploaded"
 BULK_SIZE = 2000
 
 
@@ -56,7 +56,7 @@ def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[by
         pair_ids = _pool_pairs_create(batch=locked, upload=upload, rows=rows)
         audit_record(
             actor=uploaded_by,
-            action=AUDIT_ACTION,
+            action=AuditEvent.Action.POOL_UPLOADED,
             target=f"batch:{batch.pk}",
             details={
                 "upload": upload.pk,
