@@ -9,10 +9,12 @@ import os
 
 import pytest
 
+from apps.assignments.services import lease_claim, lease_flag, lease_skip, lease_submit
 from apps.dialogues.models import Pair, Sample
 from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.pools.models import PoolItem
 from apps.preferences.services import comparison_submit
-from tests.factories import BatchFactory, UserFactory, samples_finish
+from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -71,7 +73,35 @@ def hostile_world(transactional_db):
     samples_finish(open_pair, (f"left {HOSTILE}", f"right {HOSTILE}"))
     failed = dialogue_start(batch=batch, annotator=ann, text=f"3 {HOSTILE}")
     Sample.objects.filter(pair=failed).update(status="failed", error=f"worker: {HOSTILE}")
+    # The prompt pool and the queue: imported contexts, leases, skip reasons and flag notes.
+    context = [
+        {"role": "user", "content": f"pool {HOSTILE}"},
+        {"role": "assistant", "content": f"earlier {HOSTILE}"},
+        {"role": "user", "content": f"then {HOSTILE}"},
+    ]
+    pool_pairs = [
+        pool_pair_ready(batch, context=context, texts=(f"L {HOSTILE}", f"R {HOSTILE}"))
+        for _ in range(4)
+    ]
+    PoolItem.objects.update(category=HOSTILE[:100], metadata={"source": HOSTILE})
+    lease = lease_claim(batch=batch, annotator=ann)
+    eve = UserFactory(username="eve")
+    skipped = lease_claim(batch=batch, annotator=eve)
+    lease_skip(lease_id=skipped.pk, annotator=eve, reason=f"skip {HOSTILE}")
+    flagged = lease_claim(batch=batch, annotator=eve)
+    lease_flag(lease_id=flagged.pk, annotator=eve, reason="harmful", note=f"note {HOSTILE}")
+    judged_pool = lease_claim(batch=batch, annotator=eve)
+    lease_submit(
+        lease_id=judged_pool.pk,
+        annotator=eve,
+        idempotency_key="k",
+        chosen_side="left",
+        strength="better",
+        time_spent_ms=900,
+    )
     return {
+        "lease": lease,
+        "pool_pairs": pool_pairs,
         "batch": batch,
         "dialogue": judged.dialogue,
         "failed_dialogue": failed.dialogue,
@@ -127,6 +157,13 @@ def test_nothing_hostile_runs_on_the_annotators_pages(browser_page, hostile_worl
     assert guidelines.locator("a[href^='javascript' i], img[onerror], [style]").count() == 0
     _assert_inert(page, "/batches/", events)
     assert '<img src=x onerror="window.__pwned=15">' in page.inner_text("body")
+    _assert_inert(page, f"/leases/{hostile_world['lease'].pk}/", events)
+    body = page.inner_text("body")
+    assert "then <script>window.__pwned=1</script>" in body
+    assert "earlier <script>window.__pwned=1</script>" in body
+    assert "L <script>window.__pwned=1</script>" in body
+    _assert_inert(page, f"/batches/{hostile_world['batch'].pk}/queue/", events)
+    _assert_inert(page, "/history/", events)
     # The live status the page polls carries the same text, put in with textContent.
     status = page.request.get(f"/pairs/{hostile_world['pair'].pk}/status/")
     assert status.ok
@@ -139,6 +176,7 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
     try:
         events = _watch(page)
         _login(page, "boss")
+        batch_id = hostile_world["batch"].pk
         urls = [
             "/fleet/",
             "/admin/preferences/comparison/",
@@ -148,6 +186,18 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
             "/admin/batches/batch/",
             f"/admin/batches/batch/{hostile_world['batch'].pk}/change/",
             "/api/docs/",
+            "/manage/batches/",
+            f"/manage/batches/{batch_id}/edit/",
+            f"/manage/batches/{batch_id}/clone/",
+            f"/manage/batches/{batch_id}/dashboard/",
+            f"/manage/batches/{batch_id}/dashboard/panel/",
+            f"/manage/batches/{batch_id}/pool/",
+            "/admin/assignments/lease/",
+            "/admin/assignments/judgmentslot/",
+            "/admin/pools/poolitem/",
+            f"/admin/pools/poolitem/{PoolItem.objects.first().pk}/change/",
+            "/admin/pools/poolupload/",
+            "/admin/dialogues/pair/",
         ]
         for url in urls:
             _assert_inert(page, url, events)
@@ -155,6 +205,10 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
         assert "worker: <script>window.__pwned=1</script>" in page.inner_text("body")
         page.goto("/admin/preferences/comparison/")
         assert 'onerror="window.__pwned=15"' in page.inner_text("body")
+        page.goto(f"/manage/batches/{batch_id}/dashboard/")
+        body = page.inner_text("body")
+        assert "note <script>window.__pwned=1</script>" in body
+        assert "skip <script>window.__pwned=1</script>" in body
         page.goto("/api/docs/")
         page.wait_for_selector(".opblock-summary-path")
         assert events == []
