@@ -4,14 +4,13 @@ Anonymous visitors go to the login page; a signed-in annotator gets 403 (the pag
 secret, they are just not theirs).
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.decorators import staff_required
 
 from . import selectors, services
 from .forms import (
@@ -24,17 +23,6 @@ from .forms import (
     sampling_initial_new,
 )
 from .models import Batch
-
-
-def staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _batch_or_404(batch_id: int) -> Batch:

@@ -1,34 +1,17 @@
 """The batch dashboard page and the panel fragment its script fetches to refresh itself."""
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.batches.models import Batch
+from apps.core.decorators import staff_required
 
 from .panel import dashboard_panel_context
 
 DEFAULT_REFRESH_SECONDS = 15
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous users go to the login page; signed-in users who are not staff get a 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("Staff only.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _refresh_seconds() -> int:
