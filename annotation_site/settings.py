@@ -223,7 +223,7 @@ WORKER_HEARTBEAT_S = env.int("WORKER_HEARTBEAT_S", default=10)
 MAX_PROMPT_CHARS = env.int("MAX_PROMPT_CHARS", default=8000)
 # Prompt-pool uploads (staff): larger files or more rows are refused with a form error.
 POOL_UPLOAD_MAX_BYTES = env.int("POOL_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-POOL_UPLOAD_MAX_ROWS = env.int("POOL_UPLOAD_MAX_ROWS", default=20_000)
+POOL_UPLOAD_MAX_ROWS = env.int("POOL_UPLOAD_MAX_ROWS", default=5_000)
 
 LOGGING = {
     "version": 1,

@@ -47,7 +47,8 @@ def default_backend():
 def redis_client():
     import redis
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    # The cache's URL: redis-py spells the embedded Redis's socket unix://, not redis+socket://.
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
     client.ping()
     return client
 

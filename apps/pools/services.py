@@ -123,7 +123,7 @@ def generation_enqueue(*, pair_ids: list[int]) -> int:
 
     A task claims its own pair's samples and then the oldest waiting ones, up to
     GENERATION_MAX_BATCH samples (two per pair), so one task per that many pairs claims
-    every sample in full batches: a 20,000-row upload sends 1,250 messages, not 20,000.
+    every sample in full batches: a 5,000-row upload sends about 300 messages, not 5,000.
     Whatever a task leaves (a worker died, a claim raced) stays pending in the database and
     the reconciler re-enqueues it. The rows are already committed when this runs: if the
     broker is down, this only logs, and the reconciler catches up too.
