@@ -1,32 +1,16 @@
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.batches.models import Batch
+from apps.core.decorators import staff_required
 
 from . import selectors
 from .forms import PoolUploadForm
 from .parsing import PoolFileError
 from .services import ACCEPTING, pool_import
-
-
-def staff_required(view):
-    """Anonymous users go to the login page; signed-in non-staff get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @staff_required

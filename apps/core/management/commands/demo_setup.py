@@ -2,12 +2,13 @@ from django.core.management.base import BaseCommand
 
 from apps.accounts.services import user_ensure
 from apps.batches.services import batch_demo_ensure
+from apps.pools.demo import pool_demo_ensure
 
 DEMO_ACCOUNTS = [("admin", "admin-pairwise", True), ("annotator", "annotator-pairwise", False)]
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin, annotator and batch (safe to run again)."
+    help = "Create the demo admin, annotator, batch and prompt pool (safe to run again)."
 
     def handle(self, *args, **options):
         admin = None
@@ -18,4 +19,5 @@ class Command(BaseCommand):
             role = "admin" if is_staff else "annotator"
             self.stdout.write(f"  {role:9} {username} / {password} ({state})")
         batch = batch_demo_ensure(created_by=admin)
-        self.stdout.write(f"  demo batch: {batch.name} (#{batch.pk})")
+        upload = pool_demo_ensure(batch=batch, uploaded_by=admin)
+        self.stdout.write(f"  demo batch: {batch.name} (#{batch.pk}), pool of {upload.rows}")
