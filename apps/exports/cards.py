@@ -16,14 +16,26 @@ class CardBuilder:
         self.options = options
         self.rows = 0
         self.rows_read = 0
-        self.counts = {key: Counter() for key in (*COUNTED, "split")}
+        self.counts = {key: Counter() for key in (*COUNTED, "category", "split")}
 
     def add(self, records: list[dict]) -> None:
         self.rows += len(records)
         for key in COUNTED:
             self.counts[key].update(r[key] for r in records)
+        self.counts["category"].update(r["category"] for r in records if r["category"])
         if self.options.test_fraction > 0:
             self.counts["split"].update(r["split"] for r in records)
+
+    def add_group(self, values: dict, rows: int) -> None:
+        """Count `rows` records that share these values (an aggregate query's group)."""
+        self.rows += rows
+        self.rows_read += rows
+        for key in COUNTED:
+            self.counts[key][values[key]] += rows
+        if values["category"]:
+            self.counts["category"][values["category"]] += rows
+        if self.options.test_fraction > 0:
+            self.counts["split"][values["split"]] += rows
 
     def as_dict(self) -> dict:
         options = self.options.as_dict()
@@ -60,7 +72,7 @@ class CardBuilder:
             "split": {
                 "test_fraction": options["test_fraction"],
                 "seed": options["split_seed"],
-                "by": "dialogue",
+                "by": "dialogue; a pool pair by its pool item",
             },
             "annotator_ids": options["annotator_ids"],
             "counts": counts,
@@ -87,8 +99,8 @@ def card_readme(card: dict) -> str:
         f"- Exported at: {card['exported_at']}",
         f"- Margin scheme: `{card['margin_scheme']}` (Llama 2, Table 27): {card['margins']}",
         f"- Overlapping judgments of one pair: `{card['overlap']}`",
-        f"- Split by dialogue: test fraction {card['split']['test_fraction']}, "
-        f"seed {card['split']['seed']}",
+        "- Split by dialogue (pool pairs by pool item): "
+        f"test fraction {card['split']['test_fraction']}, seed {card['split']['seed']}",
         f"- Annotator ids: {card['annotator_ids']}",
         "",
         "## Filters",

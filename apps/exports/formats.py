@@ -16,9 +16,15 @@ def annotator_pseudonym(user_id: int) -> str:
     return "ann_" + digest.hexdigest()[:16]
 
 
-def split_of(*, dialogue_id: int, seed: int, test_fraction: float) -> str:
-    """train or test, decided by the dialogue alone, so one dialogue never spans both."""
-    digest = hashlib.blake2b(f"{seed}:{dialogue_id}".encode(), digest_size=8).digest()
+def split_of(
+    *, dialogue_id: int | None, seed: int, test_fraction: float, pool_item_id: int | None = None
+) -> str:
+    """train or test, decided by the dialogue alone (or, for a pool pair, by its pool item: one
+    context judged by several annotators), so neither ever spans both splits.
+
+    Dialogue pairs keep the key they always had; pool items get their own key space."""
+    key = f"{seed}:{dialogue_id}" if pool_item_id is None else f"{seed}:pool:{pool_item_id}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return "test" if int.from_bytes(digest, "big") / 2**64 < test_fraction else "train"
 
 
@@ -36,6 +42,14 @@ def transcript(messages: list[dict]) -> str:
     return "".join(f"\n\n{names.get(m['role'], m['role'])}: {m['content']}" for m in messages)
 
 
+class _Names(dict):
+    """id -> name; an id missing from the table shows as its number, as text."""
+
+    def __missing__(self, key):
+        value = self[key] = str(key)
+        return value
+
+
 class RowBuilder:
     """Build one format's record per row. `for_json` keeps the context as the stored JSON text
     (spliced in by orjson without parsing), otherwise it is parsed into Python lists."""
@@ -49,8 +63,8 @@ class RowBuilder:
         for_json: bool,
     ) -> None:
         self.options = options
-        self.batches = batches
-        self.variants = variants
+        self.batches = _Names(batches)
+        self.variants = _Names(variants)
         self.margins = MARGINS[options.margin]
         self.for_json = for_json
         self.pseudonyms: dict[int, str | int] = {}
@@ -87,18 +101,22 @@ class RowBuilder:
             chosen_safe,
             rejected_safe,
             created_at,
-        ) = row[:15]
+            pool_item_id,
+            category,
+        ) = row[:17]
         record = {
             "id": pk,
             "dialogue_id": dialogue_id,
-            "batch": self.batches.get(batch_id, str(batch_id)),
+            "pool_item_id": pool_item_id,
+            "category": category or None,
+            "batch": self.batches[batch_id],
             "track": track,
             "turn_index": turn_index,
             "strength": strength,
             "safety_label": safety_label_of(chosen_safe, rejected_safe),
-            "chosen_variant": self.variants.get(chosen_variant, str(chosen_variant)),
-            "rejected_variant": self.variants.get(rejected_variant, str(rejected_variant)),
-            "annotator": self._annotator(annotator_id),
+            "chosen_variant": self.variants[chosen_variant],
+            "rejected_variant": self.variants[rejected_variant],
+            "annotator": self.pseudonyms.get(annotator_id) or self._annotator(annotator_id),
             "created_at": created_at,
         }
         if self.margins is not None:
@@ -106,6 +124,7 @@ class RowBuilder:
         if self.options.test_fraction > 0:
             record["split"] = split_of(
                 dialogue_id=dialogue_id,
+                pool_item_id=pool_item_id,
                 seed=self.options.split_seed,
                 test_fraction=self.options.test_fraction,
             )
@@ -153,7 +172,8 @@ class RowBuilder:
             r_top_p,
             r_max,
             r_seed,
-        ) = row[15:31]
+            pool_metadata,
+        ) = row[17:34]
         record = {
             **self._metadata(row),
             "pair_id": pair_id,
@@ -178,7 +198,9 @@ class RowBuilder:
             "rejected_is_safe": row[13],
             "time_spent_ms": time_spent_ms,
             "pair_created_at": pair_created_at,
+            # Kept as uploaded, as JSON text: its keys differ between uploads.
+            "pool_metadata": pool_metadata,
         }
-        if len(row) > 31:
-            record["votes"], record["annotations"] = row[31], row[32]
+        if len(row) > 34:
+            record["votes"], record["annotations"] = row[34], row[35]
         return record

@@ -12,7 +12,9 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 METADATA = [
     ("id", pa.int64()),
-    ("dialogue_id", pa.int64()),
+    ("dialogue_id", pa.int64()),  # null for a pool pair
+    ("pool_item_id", pa.int64()),  # null for a dialogue pair
+    ("category", pa.string()),
     ("batch", pa.string()),
     ("track", pa.string()),
     ("turn_index", pa.int32()),
@@ -54,6 +56,7 @@ RAW_TRAILING = [
     ("rejected_is_safe", pa.bool_()),
     ("time_spent_ms", pa.int64()),
     ("pair_created_at", TIMESTAMP),
+    ("pool_metadata", pa.string()),
 ]
 
 

@@ -4,7 +4,7 @@ rows themselves, fetched in keyset chunks (no server-side cursor, so poolers are
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -39,6 +39,8 @@ COLUMNS = (
     "chosen_is_safe",
     "rejected_is_safe",
     "created_at",
+    "pair__pool_item_id",
+    "pair__pool_item__category",
 )
 RAW_COLUMNS = (
     "pair_id",
@@ -57,6 +59,7 @@ RAW_COLUMNS = (
     "rejected__top_p",
     "rejected__max_new_tokens",
     "rejected__seed",
+    "pair__pool_item__metadata",
 )
 VOTE_COLUMNS = ("votes", "annotations")
 
@@ -79,10 +82,17 @@ def batch_names() -> dict[int, str]:
 
 
 def comparisons_selected(*, options: ExportOptions, visible: QuerySet[Batch]) -> QuerySet:
-    """The comparisons an export with these options selects, before overlap is combined."""
-    comparisons = Comparison.objects.filter(batch__in=visible.values("pk"))
+    """The comparisons an export with these options selects, before overlap is combined.
+
+    The visible batches are resolved to a list of ids first: `batch_id IN (1, 2)` is a plain
+    filter on the primary-key scan that a keyset chunk walks, whereas a subquery made the
+    planner join the batches first and sort every remaining row for each LIMITed chunk.
+    """
+    batch_ids = list(visible.values_list("pk", flat=True))
     if options.batches:
-        comparisons = comparisons.filter(batch_id__in=options.batches)
+        wanted = set(options.batches)
+        batch_ids = [pk for pk in batch_ids if pk in wanted]
+    comparisons = Comparison.objects.filter(batch_id__in=batch_ids)
     if options.track:
         comparisons = comparisons.filter(track=options.track)
     if options.min_strength:
@@ -144,6 +154,40 @@ def columns_for(*, options: ExportOptions) -> tuple[str, ...]:
     return columns
 
 
+def _fast_loaders(cursor) -> None:
+    """Load timestamptz and jsonb (as text) with psycopg's C loaders on this cursor.
+
+    Django registers pure-Python subclasses for both; per row that is most of the fetch cost.
+    The values are the same: aware datetimes in the connection's time zone (Django sets it to
+    UTC) and the jsonb text as PostgreSQL prints it.
+    """
+    try:
+        import psycopg
+        from psycopg.postgres import types
+    except ImportError:  # psycopg2: nothing to tune
+        return
+    adapters = getattr(cursor, "adapters", None)
+    if adapters is None:
+        return
+    text = psycopg.pq.Format.TEXT
+    for name, loaded_as in (("timestamptz", "timestamptz"), ("jsonb", "text")):
+        loader = psycopg.adapters.get_loader(types[loaded_as].oid, text)
+        if loader is not None:
+            adapters.register_loader(name, loader)
+
+
+# Stands for the keyset bound while a chunk query is compiled; swapped for the real bound.
+_KEYSET_MARK = -(2**62) + 7919
+
+
+def _chunk_query(rows_qs: QuerySet, size: int) -> tuple[str, list, int | None]:
+    """The SQL of one chunk (`pk > bound ... LIMIT size`), compiled once per size, and where the
+    bound sits among its parameters (None: recompile per chunk; it never happens in practice)."""
+    sql, params = rows_qs.filter(pk__gt=_KEYSET_MARK)[:size].query.sql_with_params()
+    marks = [i for i, value in enumerate(params) if value == _KEYSET_MARK]
+    return sql, list(params), marks[0] if len(marks) == 1 else None
+
+
 def comparison_row_chunks(
     *,
     queryset: QuerySet,
@@ -155,16 +199,30 @@ def comparison_row_chunks(
 
     Each chunk is a plain query fetched whole, so memory is bounded by the chunk and nothing
     relies on a server-side cursor (DISABLE_SERVER_SIDE_CURSORS / transaction poolers work).
-    The raw driver cursor skips per-row ORM conversion; jsonb arrives as text.
+    The raw driver cursor skips per-row ORM conversion; jsonb arrives as text. On PostgreSQL
+    each chunk runs in its own short transaction without parallel workers: starting them for
+    every 1,000-row LIMIT costs more than they save (a driver's single cursor query never
+    uses them either).
     """
     chunk_rows = chunk_rows or settings.EXPORT_CHUNK_ROWS
     size = first_chunk_rows or settings.EXPORT_FIRST_CHUNK_ROWS
     rows_qs = queryset.order_by("pk").values_list(*columns)
     connection = connections[rows_qs.db]
+    postgres = connection.vendor == "postgresql"
+    compiled: dict[int, tuple[str, list, int | None]] = {}
     last_pk = 0
     while True:
-        sql, params = rows_qs.filter(pk__gt=last_pk)[:size].query.sql_with_params()
-        with connection.cursor() as cursor:
+        if size not in compiled:
+            compiled[size] = _chunk_query(rows_qs, size)
+        sql, params, mark = compiled[size]
+        if mark is None:
+            sql, params = rows_qs.filter(pk__gt=last_pk)[:size].query.sql_with_params()
+        else:
+            params[mark] = last_pk
+        with transaction.atomic(using=rows_qs.db), connection.cursor() as cursor:
+            if postgres:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            _fast_loaders(cursor.cursor)
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if rows:
@@ -173,6 +231,26 @@ def comparison_row_chunks(
             return
         last_pk = rows[-1][0]
         size = chunk_rows
+
+
+CARD_GROUP = (
+    "strength",
+    "chosen_is_safe",
+    "rejected_is_safe",
+    "track",
+    "batch_id",
+    "chosen__variant_id",
+    "rejected__variant_id",
+    "pair__pool_item__category",
+)
+SPLIT_KEY = ("pair__dialogue_id", "pair__pool_item_id")
+
+
+def comparison_card_groups(*, queryset: QuerySet, by_split_key: bool) -> Iterator[tuple]:
+    """What a dataset card counts, as one GROUP BY: `CARD_GROUP` values (then the dialogue and
+    pool item when a split needs them) and the number of comparisons, no text read."""
+    fields = CARD_GROUP + (SPLIT_KEY if by_split_key else ())
+    return queryset.order_by().values_list(*fields).annotate(n=Count("pk")).iterator()
 
 
 def export_jobs_for(*, user) -> QuerySet[ExportJob]:

@@ -181,7 +181,9 @@ class SampleOutputSerializer(serializers.Serializer):
 class ComparisonOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     pair_id = serializers.IntegerField()
-    dialogue_id = serializers.IntegerField(source="pair.dialogue_id")
+    dialogue_id = serializers.IntegerField(source="pair.dialogue_id", allow_null=True)
+    pool_item_id = serializers.IntegerField(source="pair.pool_item_id", allow_null=True)
+    category = serializers.SerializerMethodField()
     batch_id = serializers.IntegerField()
     track = serializers.CharField()
     turn_index = serializers.IntegerField()
@@ -197,6 +199,10 @@ class ComparisonOutputSerializer(serializers.Serializer):
 
     def get_left(self, obj) -> str:
         return "chosen" if obj.left_id == obj.chosen_id else "rejected"
+
+    def get_category(self, obj) -> str | None:
+        item = obj.pair.pool_item
+        return (item.category or None) if item is not None else None
 
     def get_safety_label(self, obj) -> str | None:
         return safety_label_of(obj.chosen_is_safe, obj.rejected_is_safe)

@@ -10,12 +10,13 @@ from django.db.models import QuerySet
 from apps.batches.models import Batch
 
 from .cards import CardBuilder
-from .formats import RowBuilder
+from .formats import RowBuilder, safety_label_of, split_of
 from .options import ExportOptions
 from .parquet import parquet_bytes, schema_for
 from .selectors import (
     batch_names,
     columns_for,
+    comparison_card_groups,
     comparison_row_chunks,
     comparisons_combined,
     variant_names,
@@ -56,6 +57,37 @@ def export_records(
         if card is not None:
             card.add(records)
         yield records
+
+
+def export_card(*, options: ExportOptions, visible: QuerySet[Batch]) -> CardBuilder:
+    """The dataset card of an export without reading its rows: one aggregate query, grouped
+    by dialogue or pool item as well only when a train/test split has to be decided."""
+    card = CardBuilder(options=options)
+    batches, variants = batch_names(), variant_names()
+    by_split_key = options.test_fraction > 0
+    queryset = comparisons_combined(options=options, visible=visible)
+    for group in comparison_card_groups(queryset=queryset, by_split_key=by_split_key):
+        strength, c_safe, r_safe, track, batch_id, c_variant, r_variant, category = group[:8]
+        values = {
+            "strength": strength,
+            "safety_label": safety_label_of(c_safe, r_safe),
+            "track": track,
+            "batch": batches.get(batch_id, str(batch_id)),
+            "chosen_variant": variants.get(c_variant, str(c_variant)),
+            "rejected_variant": variants.get(r_variant, str(r_variant)),
+            "category": category or None,
+        }
+        if by_split_key:
+            values["split"] = split_of(
+                dialogue_id=group[8],
+                pool_item_id=group[9],
+                seed=options.split_seed,
+                test_fraction=options.test_fraction,
+            )
+            if options.split and values["split"] != options.split:
+                continue
+        card.add_group(values, group[-1])
+    return card
 
 
 def export_bytes(

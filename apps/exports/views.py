@@ -16,7 +16,6 @@ from apps.accounts.permissions import TokenMayWrite
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 
-from .cards import CardBuilder
 from .models import ExportJob
 from .selectors import batches_visible_to, comparisons_selected, export_job_get_for, export_jobs_for
 from .serializers import (
@@ -29,7 +28,7 @@ from .serializers import (
     query_check,
 )
 from .services import export_job_create
-from .streams import CONTENT_TYPES, export_bytes, export_filename, export_records
+from .streams import CONTENT_TYPES, export_bytes, export_card, export_filename
 
 
 class ByIdCursorPagination(CursorPagination):
@@ -97,7 +96,9 @@ class ComparisonListApi(APIView):
     def get(self, request):
         params = _params(request, ComparisonFilterSerializer, "comparisons")
         comparisons = comparisons_selected(options=params.options(), visible=_visible(request))
-        comparisons = comparisons.select_related("pair", "chosen__variant", "rejected__variant")
+        comparisons = comparisons.select_related(
+            "pair__pool_item", "chosen__variant", "rejected__variant"
+        )
         paginator = ByIdCursorPagination()
         page = paginator.paginate_queryset(comparisons, request, view=self)
         return paginator.get_paginated_response(ComparisonOutputSerializer(page, many=True).data)
@@ -138,9 +139,7 @@ class ExportCardApi(APIView):
     @extend_schema(parameters=[ExportParamsSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         options = _params(request, ExportParamsSerializer, "export").options()
-        card = CardBuilder(options=options)
-        for _ in export_records(options=options, visible=_visible(request), card=card):
-            pass
+        card = export_card(options=options, visible=_visible(request))
         return Response(card.as_dict())
 
 

@@ -2,12 +2,15 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.services import api_token_create
-from apps.dialogues.models import Pair
+from apps.dialogues.models import Pair, Sample
 from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
-from apps.preferences.services import comparison_submit
+from apps.preferences.services import comparison_record, comparison_submit
 from tests.factories import UserFactory, samples_finish
 
 
@@ -64,6 +67,67 @@ def judge_again(*, comparison: Comparison, annotator, chose_same: bool, strength
         rejected_is_safe=comparison.rejected_is_safe,
         time_spent_ms=1000,
     )
+
+
+def pool_pair(
+    *,
+    batch,
+    line: int,
+    context=None,
+    category: str = "",
+    metadata=None,
+    texts=("Pool answer A", "Pool answer B"),
+) -> Pair:
+    """A pool item and its pair with both samples generated, as the queue leaves them."""
+    upload, _ = PoolUpload.objects.get_or_create(
+        batch=batch, filename="prompts.jsonl", defaults={"file_format": "jsonl", "rows": 0}
+    )
+    context = context or [{"role": "user", "content": f"Pool prompt {line}?"}]
+    item = PoolItem.objects.create(
+        batch=batch,
+        upload=upload,
+        line_number=line,
+        context=context,
+        category=category,
+        metadata=metadata if metadata is not None else {},
+    )
+    pair = Pair.objects.create(
+        batch=batch, pool_item=item, context=context, left_slot="a", ready_at=timezone.now()
+    )
+    sides = (("a", texts[0], batch.sampling_a), ("b", texts[1], batch.sampling_b))
+    for slot, text, config in sides:
+        Sample.objects.create(
+            pair=pair,
+            slot=slot,
+            variant=config.variant,
+            temperature=config.temperature_min,
+            top_p=config.top_p,
+            max_new_tokens=config.max_new_tokens,
+            seed=1,
+            status="done",
+            text=text,
+            prompt_tokens=5,
+            completion_tokens=3,
+        )
+    return pair
+
+
+def pool_judge(
+    *, pair, annotator, chosen_slot: str, left_slot: str = "a", strength="better", safe=None
+):
+    """One annotator's judgment of a pool pair, through the service the queue uses."""
+    chosen_side = "left" if chosen_slot == left_slot else "right"
+    with transaction.atomic():
+        return comparison_record(
+            pair=pair,
+            annotator=annotator,
+            left_slot=left_slot,
+            chosen_side=chosen_side,
+            strength=strength,
+            time_spent_ms=1500,
+            left_is_safe=safe,
+            right_is_safe=safe,
+        )
 
 
 @pytest.fixture

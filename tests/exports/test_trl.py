@@ -139,3 +139,52 @@ def test_dpo_trainer_prepares_the_dataset(judged, tmp_path, tokenizer, fmt):
     assert tokenizer.decode(prepared[1]["chosen_ids"]).startswith(
         "10 Uhr" if fmt == "trl" else " 10 Uhr"
     )
+
+
+@pytest.fixture
+def judged_with_pool(judged, batch):
+    """The three dialogue judgments, then a pool pair (system message, no dialogue) judged
+    twice."""
+    from tests.exports.conftest import pool_judge, pool_pair
+    from tests.factories import UserFactory
+
+    pair = pool_pair(
+        batch=batch,
+        line=1,
+        context=[
+            {"role": "system", "content": "Antworte kurz."},
+            {"role": "user", "content": "Was heißt 答案?"},
+        ],
+        category="übersetzung",
+        metadata={"source": "forum"},
+        texts=("Antwort.", "Keine Ahnung."),
+    )
+    for n, left_slot in enumerate("ab"):
+        annotator = UserFactory(username=f"pool-trl-{n}")
+        pool_judge(pair=pair, annotator=annotator, chosen_slot="a", left_slot=left_slot)
+
+
+@pytest.mark.parametrize("file_type", ["jsonl", "parquet"])
+@pytest.mark.parametrize("fmt", ["trl", "raw"])
+def test_datasets_loads_pool_rows_next_to_dialogue_rows(judged_with_pool, tmp_path, fmt, file_type):
+    dataset = load(tmp_path, format=fmt, file_type=file_type, test_fraction=0.5)
+    assert dataset.num_rows == 5
+    assert dataset["dialogue_id"][3:] == [None, None]
+    assert dataset["category"] == [None, None, None, "übersetzung", "übersetzung"]
+    assert None not in dataset["pool_item_id"][3:]
+    assert dataset["split"][3] == dataset["split"][4]
+
+
+@pytest.mark.parametrize("fmt", ["trl", "trl-text", "hh"])
+def test_dpo_trainer_prepares_pool_rows(judged_with_pool, tmp_path, tokenizer, fmt):
+    from trl import DPOConfig, DPOTrainer
+
+    dataset = load(tmp_path, format=fmt, overlap="first")
+    assert dataset.num_rows == 4
+    args = DPOConfig(output_dir=str(tmp_path / "dpo"), report_to=[], bf16=False, use_cpu=True)
+    trainer = DPOTrainer.__new__(DPOTrainer)
+    trainer._tokenizer = tokenizer
+    prepared = trainer._prepare_dataset(dataset, tokenizer, args, "train")
+    assert prepared.num_rows == 4
+    assert "答案" in tokenizer.decode(prepared[3]["prompt_ids"])
+    assert "Antwort." in tokenizer.decode(prepared[3]["chosen_ids"])

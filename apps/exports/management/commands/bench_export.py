@@ -26,11 +26,12 @@ from apps.preferences.models import Comparison
 RAW_SQL = """
 SELECT c.id, p.dialogue_id, c.batch_id, c.track, c.annotator_id, c.turn_index, c.context,
        cs.text, rs.text, cs.variant_id, rs.variant_id, c.strength, c.chosen_is_safe,
-       c.rejected_is_safe, c.created_at
+       c.rejected_is_safe, c.created_at, p.pool_item_id, pi.category
 FROM preferences_comparison c
 JOIN dialogues_pair p ON p.id = c.pair_id
 JOIN dialogues_sample cs ON cs.id = c.chosen_id
 JOIN dialogues_sample rs ON rs.id = c.rejected_id
+LEFT JOIN pools_poolitem pi ON pi.id = p.pool_item_id
 WHERE c.batch_id = ANY(%s) ORDER BY c.id
 """
 NAMES = (
@@ -49,6 +50,8 @@ NAMES = (
     "chosen_is_safe",
     "rejected_is_safe",
     "created_at",
+    "pool_item_id",
+    "category",
 )
 
 
