@@ -205,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.assignments.tasks.expire_leases",
         "schedule": 60,
     },
+    "expire-exports": {
+        "task": "apps.exports.tasks.export_jobs_expire_task",
+        "schedule": 3600,
+    },
 }
 
 # --- Generation -------------------------------------------------------------------------
@@ -244,6 +248,8 @@ EXPORT_API_MAX_PAGE_SIZE = env.int("EXPORT_API_MAX_PAGE_SIZE", default=500)
 EXPORT_STALL_AFTER_S = env.int("EXPORT_STALL_AFTER_S", default=120)
 # A job no worker has picked up for this long shows as stalled too.
 EXPORT_QUEUED_STALL_AFTER_S = env.int("EXPORT_QUEUED_STALL_AFTER_S", default=600)
+# Export job files are deleted this many days after the job ends (the job reads `expired`).
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 EXPORT_SOFT_TIME_LIMIT_S = env.int("EXPORT_SOFT_TIME_LIMIT_S", default=1800)
 if EXPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
     from django.core.exceptions import ImproperlyConfigured

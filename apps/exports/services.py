@@ -87,7 +87,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     if not export_job_claim(job_id=job_id):
         return ExportJob.objects.get(pk=job_id)
     job = ExportJob.objects.get(pk=job_id)
-    directory = Path(settings.EXPORT_DIR) / f"job-{job.pk}"
+    directory = export_job_directory(job_id=job.pk)
     try:
         options = ExportOptions.from_dict(job.options)
         visible = Batch.objects.filter(pk__in=job.batch_ids)
@@ -120,3 +120,33 @@ def export_job_run(*, job_id: int) -> ExportJob:
         heartbeat_at=timezone.now(),
     )
     return ExportJob.objects.get(pk=job.pk)
+
+
+def export_job_directory(*, job_id: int) -> Path:
+    return Path(settings.EXPORT_DIR) / f"job-{job_id}"
+
+
+def export_jobs_expire(*, now=None) -> int:
+    """Delete the files of jobs that ended more than EXPORT_RETENTION_DAYS ago.
+
+    A done job then reads `expired` (its download answers 410); a failed job keeps its state
+    and reason, only its partial file goes. The state changes before the files go, so a
+    download never finds a done job without its file. Returns how many jobs expired.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    ended = ExportJob.objects.filter(
+        state__in=(ExportJob.State.DONE, ExportJob.State.FAILED), finished_at__lt=cutoff
+    )
+    expired = 0
+    for job_id, state in ended.values_list("pk", "state"):
+        if state == ExportJob.State.DONE:
+            changed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.DONE).update(
+                state=ExportJob.State.EXPIRED
+            )
+            if not changed:
+                continue
+            expired += 1
+        shutil.rmtree(export_job_directory(job_id=job_id), ignore_errors=True)
+    if expired:
+        logger.info("Expired %s export jobs older than %s", expired, cutoff.isoformat())
+    return expired

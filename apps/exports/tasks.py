@@ -12,3 +12,11 @@ def export_job_task(job_id: int) -> None:
     from .services import export_job_run
 
     export_job_run(job_id=job_id)
+
+
+@shared_task
+def export_jobs_expire_task() -> int:
+    """Run by Celery beat: delete export files past EXPORT_RETENTION_DAYS."""
+    from .services import export_jobs_expire
+
+    return export_jobs_expire()

@@ -185,6 +185,8 @@ class ExportJobDownloadApi(APIView):
         which = request.query_params.get("file", "data")
         if which not in self.FILES:
             return Response({"file": [f"One of {list(self.FILES)}."]}, status=400)
+        if job.state == ExportJob.State.EXPIRED:
+            return Response({"detail": "The export's files were deleted (expired)."}, status=410)
         if job.state != ExportJob.State.DONE:
             return Response({"detail": f"The export is {job.state}, not done."}, status=409)
         name = self.FILES[which] or job.data_file
