@@ -256,6 +256,9 @@ class _Annotator:
 
     def run(self, stop: threading.Event) -> None:
         errors_in_a_row = 0
+        # People do not all press "Next" in the same millisecond: each starts after one
+        # random pause from the think range (a 20-80 ms range keeps the start a burst).
+        time.sleep(self.rng.randint(*self.think_ms) / 1000)
         try:
             while not stop.is_set() and errors_in_a_row < MAX_CONSECUTIVE_ERRORS:
                 try:
@@ -299,8 +302,8 @@ def run_annotators(
 ) -> ClientResults:
     """Run one thread per (user id, key) until each gets a 204 from claim.
 
-    Every annotator first opens its connection with one unmeasured request; then all start
-    claiming at the same instant and the clock starts.
+    Every annotator first opens its connection with one unmeasured request; then the clock
+    starts and each begins claiming after one random pause from the think range.
     """
     results = ClientResults()
     stop = threading.Event()
