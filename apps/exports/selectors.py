@@ -4,6 +4,7 @@ rows themselves, fetched in keyset chunks (no server-side cursor, so poolers are
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -213,7 +214,10 @@ def comparison_row_chunks(
     last_pk = 0
     while True:
         if size not in compiled:
-            compiled[size] = _chunk_query(rows_qs, size)
+            try:
+                compiled[size] = _chunk_query(rows_qs, size)
+            except EmptyResultSet:  # the filters rule out every row (no visible batch)
+                return
         sql, params, mark = compiled[size]
         if mark is None:
             sql, params = rows_qs.filter(pk__gt=last_pk)[:size].query.sql_with_params()

@@ -130,3 +130,18 @@ def test_a_token_narrows_what_its_user_sees(batch):
     assert list(batches_visible_to(user=staff, token=token)) == [other]
     unscoped, _ = api_token_create(user=staff, name="all")
     assert set(batches_visible_to(user=staff, token=unscoped)) == {batch, other}
+
+
+def test_no_visible_batch_exports_nothing_rather_than_failing(db, annotator):
+    from apps.exports.options import ExportOptions
+    from apps.exports.selectors import (
+        batches_visible_to,
+        columns_for,
+        comparison_row_chunks,
+        comparisons_combined,
+    )
+
+    options = ExportOptions()
+    queryset = comparisons_combined(options=options, visible=batches_visible_to(user=annotator))
+    chunks = comparison_row_chunks(queryset=queryset, columns=columns_for(options=options))
+    assert list(chunks) == []
