@@ -51,8 +51,13 @@ def database_url(*, conn_max_age: int = 0) -> str:
     password = db.get("PASSWORD") or ""
     auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
     host = db.get("HOST") or ""
+    if host.startswith("/"):  # a Unix socket directory
+        host = quote(host, safe="")
     port = f":{db['PORT']}" if db.get("PORT") else ""
-    query = urlencode({"conn_max_age": conn_max_age}) if conn_max_age else ""
+    params = {k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, str | int)}
+    if conn_max_age:
+        params["conn_max_age"] = conn_max_age
+    query = urlencode(params)
     url = f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
     return f"{url}?{query}" if query else url
 
@@ -133,7 +138,7 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
             get_user_model()(username=f"{label}-{i}", password=make_password(None))
             for i in range(annotators)
         )
-    keys = [api_token_create(user=user, name=label, read_only=False)[1] for user in users]
+        keys = [api_token_create(user=user, name=label, read_only=False)[1] for user in users]
     with connection.cursor() as cursor:
         for table in ("assignments_judgmentslot", "dialogues_pair", "dialogues_sample"):
             cursor.execute(f"ANALYZE {table}")
