@@ -70,3 +70,9 @@ def test_the_card_reads_no_rows_only_one_grouped_query(data):
     assert '"dialogues_sample"."text"' not in grouped[0]
     assert card["counts"]["category"] == {"code": 12}
     assert sum(card["counts"]["split"].values()) == card["rows"] == 28
+
+
+@pytest.mark.parametrize("options", [{}, {"test_fraction": 0.5, "overlap": "majority"}])
+def test_a_card_with_no_visible_batch_is_empty(data, options):
+    card = export_card(options=ExportOptions(**options), visible=Batch.objects.none()).as_dict()
+    assert card["rows"] == 0 and card["counts"]["strength"] == {}
