@@ -40,8 +40,11 @@ def api_token_create(
 
 
 def api_token_touch(*, token) -> None:
-    """Record use, at most once a minute per token (one conditional UPDATE, no read)."""
+    """Record use, at most once a minute per token (a conditional UPDATE, skipped when the
+    token just read shows a recent use: most requests then cost no write at all)."""
     now = timezone.now()
+    if token.last_used_at and token.last_used_at >= now - timedelta(minutes=1):
+        return
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
     ).update(last_used_at=now)

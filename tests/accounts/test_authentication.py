@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 from apps.accounts.models import ApiToken
 from apps.accounts.selectors import api_key_hash, api_token_for_key
-from apps.accounts.services import api_token_create, api_token_revoke
+from apps.accounts.services import api_token_create, api_token_revoke, api_token_touch
 from tests.factories import BatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,11 @@ def test_the_command_prints_a_working_key(client, researcher, capsys):
     token = api_token_for_key(key=key)
     assert token is not None and not token.read_only
     assert list(token.batches.all()) == [batch]
+
+
+def test_a_recently_used_token_costs_no_write(annotator, django_assert_num_queries):
+    _, key = api_token_create(user=annotator, name="busy")
+    api_token_touch(token=api_token_for_key(key=key))
+    token = api_token_for_key(key=key)
+    with django_assert_num_queries(0):
+        api_token_touch(token=token)
