@@ -79,7 +79,6 @@ class ClaimApi(QueueApi):
             return _conflict(exc.messages[0])
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        lease = lease_get_for(user=request.user, lease_id=lease.pk)
         data = LeaseOutputSerializer(lease_view(lease=lease)).data
         return Response(data, status=status.HTTP_201_CREATED)
 

@@ -3,6 +3,8 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.dialogues.models import Sample
+
 from .models import Lease
 
 
@@ -13,13 +15,16 @@ def lease_get_for(*, user, lease_id: int) -> Lease:
 
 def lease_view(*, lease: Lease) -> dict:
     """What an annotator sees of a leased pair, in their own left/right order."""
-    samples = {s.slot: s for s in lease.pair.samples.all()}
+    # One query for the pair and its samples (the lease may come straight from a claim).
+    samples = {
+        s.slot: s for s in Sample.objects.filter(pair_id=lease.pair_id).select_related("pair")
+    }
     right_slot = "b" if lease.left_slot == "a" else "a"
     return {
         "lease": lease,
         "batch": lease.batch,
         "track": lease.batch.track,
-        "context": lease.pair.context,
+        "context": samples[right_slot].pair.context,
         "left": {"text": samples[lease.left_slot].text},
         "right": {"text": samples[right_slot].text},
         "expires_at": lease.expires_at,
