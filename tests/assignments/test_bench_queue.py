@@ -4,10 +4,15 @@ The server is another process, so it sees only committed rows: these tests are t
 """
 
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
@@ -16,6 +21,7 @@ from apps.assignments.models import JudgmentSlot, Lease
 from apps.batches.models import Batch
 from apps.dialogues.models import Pair
 from apps.preferences.models import Comparison
+from tests.worker_process import shared_test_db_name, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,3 +112,33 @@ def test_when_the_server_cannot_start_it_says_so_and_deletes_its_rows():
 def test_it_refuses_an_overlap_larger_than_the_annotators():
     with pytest.raises(CommandError, match="--overlap"):
         _bench("--annotators", "2", "--pairs", "3", "--overlap", "3")
+
+
+def test_on_sigterm_mid_run_it_stops_the_server_and_deletes_its_rows(django_db_blocker):
+    """Run as a separate process on the test database, terminated while annotators work."""
+    port = free_port()
+    env = worker_env(test_db_name=shared_test_db_name(django_db_blocker))
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "bench_queue", "--json", "--workers", "1",
+         "--threads", "2", "--annotators", "2", "--pairs", "2000", "--think-ms", "200-400",
+         "--port", str(port)],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _listening(port):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the bench server never came up"
+            time.sleep(0.2)
+        time.sleep(1)  # annotators at work
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert process.returncode != 0
+    assert b"stopped by SIGTERM" in stderr
+    assert not _listening(port), "the bench left its server running"
+    _nothing_left_behind()

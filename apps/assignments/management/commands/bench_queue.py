@@ -97,6 +97,8 @@ class Command(BaseCommand):
             previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
             result = self._bench(options, annotators, pairs, overlap, think_ms)
+        except KeyboardInterrupt as exc:
+            raise CommandError("bench_queue interrupted (server stopped, rows deleted).") from exc
         except _Terminated as exc:
             raise CommandError(
                 "bench_queue stopped by SIGTERM (server stopped, rows deleted)."
