@@ -55,7 +55,14 @@ class Command(BaseCommand):
         parser.add_argument("--annotators", type=int, default=50)
         parser.add_argument("--pairs", type=int, default=2000)
         parser.add_argument("--overlap", type=int, default=1, help="annotators per pair (1-10)")
-        parser.add_argument("--think-ms", default="20-80", help="random pause MIN-MAX per pair")
+        parser.add_argument(
+            "--think-ms",
+            default="5000-15000",
+            help=(
+                "random pause MIN-MAX per pair: the time an annotator judges (the default is "
+                "already several times faster than people; 20-80 saturates the server)"
+            ),
+        )
         parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
         parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
         parser.add_argument("--port", type=int, default=0, help="0: pick a free port")
