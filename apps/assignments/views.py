@@ -1,5 +1,6 @@
 """The annotator's work-queue pages: Next, the leased pair, skip, flag, release and history."""
 
+import math
 import uuid
 
 from django.contrib import messages
@@ -97,7 +98,8 @@ def _render_lease(
     context = {
         **view,
         "live": view["status"] in LIVE_STATUSES,
-        "seconds_left": max(0, int(seconds_left)),
+        # Rounded up: the page never calls a lease expired before the server does.
+        "seconds_left": max(0, math.ceil(seconds_left)),
         "judgment_form": judgment_form
         or LeaseJudgmentForm(initial={"idempotency_key": uuid.uuid4().hex}),
         "skip_form": skip_form or LeaseSkipForm(),

@@ -130,7 +130,7 @@
   if (countdown) {
     const deadline = loadedAt + 1000 * parseInt(countdown.dataset.secondsLeft, 10);
     const tick = function () {
-      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       const minutes = Math.floor(left / 60), seconds = left % 60;
       countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
       if (left === 0) { expiredNote.hidden = false; countdown.classList.add("lease-expired"); }
