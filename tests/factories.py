@@ -80,27 +80,12 @@ def pair_ready(
         left_slot=left_slot,
         ready_at=timezone.now(),
     )
-    for slot, text, config in (
-        ("a", texts[0], dialogue.batch.sampling_a),
-        ("b", texts[1], dialogue.batch.sampling_b),
-    ):
-        Sample.objects.create(
-            pair=pair,
-            slot=slot,
-            variant=config.variant,
-            temperature=config.temperature_min,
-            top_p=config.top_p,
-            max_new_tokens=config.max_new_tokens,
-            seed=1,
-            status="done",
-            text=text,
-            prompt_tokens=5,
-            completion_tokens=3,
-        )
+    samples_done(pair, texts)
     return pair
 
 
-def _samples_done(pair: Pair, texts) -> None:
+def samples_done(pair: Pair, texts) -> None:
+    """Both samples of a new pair, already generated, drawn from the batch's two configs."""
     for slot, text, config in (
         ("a", texts[0], pair.batch.sampling_a),
         ("b", texts[1], pair.batch.sampling_b),
@@ -151,7 +136,7 @@ def pool_pair_ready(
         left_slot=left_slot,
         ready_at=timezone.now(),
     )
-    _samples_done(pair, texts)
+    samples_done(pair, texts)
     JudgmentSlot.objects.bulk_create(
         JudgmentSlot(batch=batch, pair=pair, index=index) for index in range(batch.overlap)
     )

@@ -6,12 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import api_token_create
-from apps.dialogues.models import Pair, Sample
+from apps.dialogues.models import Pair
 from apps.dialogues.services import dialogue_continue, dialogue_start
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record, comparison_submit
-from tests.factories import UserFactory, samples_finish
+from tests.factories import UserFactory, samples_done, samples_finish
 
 
 def judge(
@@ -94,21 +94,7 @@ def pool_pair(
     pair = Pair.objects.create(
         batch=batch, pool_item=item, context=context, left_slot="a", ready_at=timezone.now()
     )
-    sides = (("a", texts[0], batch.sampling_a), ("b", texts[1], batch.sampling_b))
-    for slot, text, config in sides:
-        Sample.objects.create(
-            pair=pair,
-            slot=slot,
-            variant=config.variant,
-            temperature=config.temperature_min,
-            top_p=config.top_p,
-            max_new_tokens=config.max_new_tokens,
-            seed=1,
-            status="done",
-            text=text,
-            prompt_tokens=5,
-            completion_tokens=3,
-        )
+    samples_done(pair, texts)
     return pair
 
 
