@@ -116,6 +116,10 @@ def _claim_once(*, batch: Batch, annotator) -> Lease | None:
 def lease_claim(*, batch: Batch, annotator) -> Lease | None:
     """Lease the next pool pair this annotator may judge, or None when there is none."""
     _check_may_work(batch=batch, annotator=annotator)
+    return _claim(batch=batch, annotator=annotator)
+
+
+def _claim(*, batch: Batch, annotator) -> Lease | None:
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -147,7 +151,7 @@ def lease_next(*, batch: Batch, annotator) -> Lease | None:
         Lease.objects.filter(pk=lease.pk, status=Lease.Status.OPEN).update(
             status=Lease.Status.EXPIRED, ended_at=now
         )
-    return lease_claim(batch=batch, annotator=annotator)
+    return _claim(batch=batch, annotator=annotator)  # checked above: not twice
 
 
 def _slot_for_submit(*, lease: Lease, annotator, now) -> JudgmentSlot | None:
