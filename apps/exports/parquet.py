@@ -111,6 +111,8 @@ def parquet_bytes(
     pending_rows = 0
     try:
         for chunk in chunks:
+            if not chunk:  # a split or overlap filter can empty a whole chunk
+                continue
             pending.append(pa.RecordBatch.from_pylist(chunk, schema=schema))
             pending_rows += len(chunk)
             if pending_rows >= row_group_rows:

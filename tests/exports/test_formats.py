@@ -151,3 +151,20 @@ def test_records_for_parquet_parse_the_context(two_turns):
         r for chunk in export_records(options=options, visible=Batch.objects.all()) for r in chunk
     ]
     assert records[1]["prompt"][2] == {"role": "user", "content": "写一首诗"}
+
+
+def test_parquet_skips_chunks_a_filter_emptied():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from apps.exports.parquet import parquet_bytes
+
+    schema = pa.schema([("id", pa.int64())])
+    data = b"".join(
+        parquet_bytes(chunks=[[{"id": 1}], [], [{"id": 2}], []], schema=schema, row_group_rows=10)
+    )
+    assert pq.read_table(io.BytesIO(data)).column("id").to_pylist() == [1, 2]
+    empty = b"".join(parquet_bytes(chunks=[[], []], schema=schema, row_group_rows=10))
+    assert pq.read_table(io.BytesIO(empty)).num_rows == 0
