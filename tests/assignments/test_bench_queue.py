@@ -81,8 +81,9 @@ def test_it_judges_every_pair_once_over_http_and_cleans_up():
     assert result["replays"] > 0 and result["replay_mismatches"] == 0
     assert 0 < result["claim_p50_ms"] <= result["claim_p95_ms"]
     assert result["requests_per_s"] > 0
-    # The server's own time for a claim (access log) is part of what the client measured.
-    assert 0 < result["server_claim_p95_ms"] <= result["claim_p95_ms"] + 0.1
+    # The server's own time for a claim (access log) is part of what the client measured; the
+    # log's clock stops after the response is written, so it may run a few ms past the client.
+    assert 0 < result["server_claim_p95_ms"] <= result["claim_p95_ms"] + 5
     assert result["claim_profile_full_pool"]["claim_status"] == 201
     assert result["claim_profile_empty_pool"]["claim_status"] == 204
     assert not _listening(port), "the bench left its server running"
