@@ -1,9 +1,15 @@
 """Reads for the work queue."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.dialogues.models import Sample
+from apps.preferences.models import Comparison
 
 from .models import Lease
 
@@ -40,9 +46,58 @@ def leases_open_for(*, user, batch=None) -> QuerySet[Lease]:
     return leases.select_related("batch").order_by("claimed_at")
 
 
-def lease_history_for(*, user, batch=None) -> QuerySet[Lease]:
-    """The user's ended leases, newest first, with what they decided."""
-    leases = Lease.objects.filter(annotator=user).exclude(status=Lease.Status.OPEN)
-    if batch is not None:
-        leases = leases.filter(batch=batch)
-    return leases.select_related("batch", "comparison", "pair").order_by("-ended_at", "-pk")
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an annotator's history: a judgment (from the queue or a dialogue), or a
+    queue lease that ended without one (skipped, flagged, released, expired, too late)."""
+
+    at: datetime
+    comparison: Comparison | None = None
+    lease: Lease | None = None
+
+
+_JUDGMENT, _LEASE = "judgment", "lease"
+
+
+def _history_keys_for(*, user) -> QuerySet:
+    """(kind, id, at) of everything the user finished, newest first, as one query to page."""
+    kind = CharField()
+    judgments = (
+        Comparison.objects.filter(annotator=user)
+        .annotate(kind=Value(_JUDGMENT, output_field=kind), at=F("created_at"), row=F("pk"))
+        .values_list("kind", "row", "at")
+        .order_by()
+    )
+    # A submitted lease shows as its judgment.
+    ended = (
+        Lease.objects.filter(annotator=user)
+        .exclude(status__in=[Lease.Status.OPEN, Lease.Status.SUBMITTED])
+        .annotate(
+            kind=Value(_LEASE, output_field=kind),
+            at=Coalesce("ended_at", "claimed_at"),
+            row=F("pk"),
+        )
+        .values_list("kind", "row", "at")
+        .order_by()
+    )
+    return judgments.union(ended, all=True).order_by("-at", "-row")
+
+
+def history_page_for(*, user, number, per_page: int) -> Page:
+    """One page of the user's history, newest first: four queries whatever its size."""
+    page = Paginator(_history_keys_for(user=user), per_page).get_page(number)
+    keys = list(page.object_list)
+    ids = {kind: [row for k, row, _ in keys if k == kind] for kind in (_JUDGMENT, _LEASE)}
+    comparisons = Comparison.objects.filter(pk__in=ids[_JUDGMENT]).select_related(
+        "batch", "pair", "lease"
+    )
+    leases = Lease.objects.filter(pk__in=ids[_LEASE]).select_related("batch", "pair")
+    loaded = {
+        _JUDGMENT: {comparison.pk: comparison for comparison in comparisons},
+        _LEASE: {lease.pk: lease for lease in leases},
+    }
+    page.object_list = [
+        HistoryEntry(at=at, **{"comparison" if kind == _JUDGMENT else "lease": loaded[kind][row]})
+        for kind, row, at in keys
+    ]
+    return page

@@ -6,7 +6,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -227,6 +226,8 @@ def lease_release(request, lease_id: int):
 @login_required
 @require_GET
 def lease_history(request):
-    leases = selectors.lease_history_for(user=request.user)
-    page = Paginator(leases, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    """Every judgment the annotator made (queue and dialogue) and every pair they let go."""
+    page = selectors.history_page_for(
+        user=request.user, number=request.GET.get("page"), per_page=HISTORY_PAGE_SIZE
+    )
     return render(request, "assignments/history.html", {"page": page})

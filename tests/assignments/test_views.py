@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from apps.assignments import services, views
 from apps.assignments.models import JudgmentSlot, Lease
+from apps.dialogues.services import dialogue_start
 from apps.preferences.models import Comparison
-from tests.factories import BatchFactory, UserFactory, pool_pair_ready
+from apps.preferences.services import comparison_submit
+from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 pytestmark = pytest.mark.django_db
 
@@ -501,6 +503,46 @@ def test_history_lists_only_the_annotators_own_ended_leases_newest_first(
     assert "<script>window.__pwned" not in html
 
 
+def _dialogue_judgment(batch, annotator, prompt: str) -> Comparison:
+    pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text=prompt))
+    return comparison_submit(
+        pair=pair,
+        annotator=annotator,
+        chosen_side="left",
+        strength="slightly_better",
+        time_spent_ms=5,
+    )
+
+
+def test_history_shows_dialogue_and_queue_judgments_newest_first_with_links(
+    client_ann, batch, annotator, other_annotator
+):
+    pool_pair_ready(batch, prompt="Pool prompt")
+    first = _dialogue_judgment(batch, annotator, "First written prompt")
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    services.lease_submit(
+        lease_id=lease.pk,
+        annotator=annotator,
+        idempotency_key="k",
+        chosen_side="right",
+        strength="better",
+        time_spent_ms=5,
+    )
+    second = _dialogue_judgment(batch, annotator, "Second written prompt")
+    _dialogue_judgment(batch, other_annotator, "SOMEONE ELSE")
+
+    html = client_ann.get(reverse("queue:history")).content.decode()
+    rows = re.findall(r'<tr data-comparison-id="(\d+)"', html)
+    queue_judgment = Comparison.objects.get(pair__pool_item__isnull=False)
+    assert rows == [str(second.pk), str(queue_judgment.pk), str(first.pk)]
+    assert f'href="{reverse("dialogues:detail", args=[first.pair.dialogue_id])}"' in html
+    assert f'href="{reverse("dialogues:detail", args=[second.pair.dialogue_id])}"' in html
+    assert f'href="{reverse("queue:lease", args=[lease.pk])}"' in html
+    assert "Second written prompt" in html and "Pool prompt" in html
+    assert re.search(r"Chose <strong>left</strong>,\s+slightly better", html)
+    assert "SOMEONE ELSE" not in html
+
+
 def test_history_is_paginated(client_ann, batch, annotator, monkeypatch):
     monkeypatch.setattr(views, "HISTORY_PAGE_SIZE", 2)
     for _ in range(3):
@@ -538,10 +580,14 @@ def test_history_costs_the_same_queries_however_many_rows(
             services.lease_skip(lease_id=lease.pk, annotator=annotator, reason="skip")
 
     end_one(True)
-    with CaptureQueriesContext(connection) as one_row:
+    end_one(False)
+    _dialogue_judgment(batch, annotator, "Written")
+    with CaptureQueriesContext(connection) as one_of_each:
         client_ann.get(reverse("queue:history"))
     for index in range(6):
         end_one(index % 2 == 0)
-    with django_assert_max_num_queries(len(one_row)):
+        _dialogue_judgment(batch, annotator, f"Written {index}")
+    with django_assert_max_num_queries(len(one_of_each)):
         html = client_ann.get(reverse("queue:history")).content.decode()
-    assert html.count("data-lease-id=") == 7
+    assert html.count("data-lease-id=") == 8
+    assert html.count("data-comparison-id=") == 11
