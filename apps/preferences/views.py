@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -32,6 +33,7 @@ def comparison_create(request, pair_id: int):
                 left_is_safe=data["left_is_safe"] or None,
                 right_is_safe=data["right_is_safe"] or None,
             )
+            messages.success(request, "Judgment saved.")
             return redirect("dialogues:detail", dialogue_id=pair.dialogue_id)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
