@@ -16,9 +16,13 @@ def pool_uploads_recent(*, batch: Batch, limit: int = RECENT_UPLOADS) -> QuerySe
 
 def pool_progress(*, batch: Batch) -> dict[str, int]:
     """Pool pairs of the batch: total, ready (both responses done), failed (a response failed
-    for good), pending (still generating), and the number of failed samples."""
+    for good), pending (still generating); and their responses (samples): total, done, failed.
+
+    Responses are counted as each one finishes: a worker batches by model variant, so every
+    side-A response of a pool may be done before the first pair is ready.
+    """
     failed = Sample.objects.filter(pair=OuterRef("pk"), status=Sample.Status.FAILED)
-    counts = (
+    pairs = (
         Pair.objects.filter(batch=batch, pool_item__isnull=False)
         .annotate(has_failed=Exists(failed))
         .aggregate(
@@ -27,13 +31,17 @@ def pool_progress(*, batch: Batch) -> dict[str, int]:
             failed=Count("pk", filter=Q(ready_at__isnull=True, has_failed=True)),
         )
     )
-    failed_samples = Sample.objects.filter(
-        pair__batch=batch, pair__pool_item__isnull=False, status=Sample.Status.FAILED
-    ).count()
+    samples = Sample.objects.filter(pair__batch=batch, pair__pool_item__isnull=False).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status=Sample.Status.DONE)),
+        failed=Count("pk", filter=Q(status=Sample.Status.FAILED)),
+    )
     return {
-        "total": counts["total"],
-        "ready": counts["ready"],
-        "failed": counts["failed"],
-        "pending": counts["total"] - counts["ready"] - counts["failed"],
-        "failed_samples": failed_samples,
+        "total": pairs["total"],
+        "ready": pairs["ready"],
+        "failed": pairs["failed"],
+        "pending": pairs["total"] - pairs["ready"] - pairs["failed"],
+        "samples_total": samples["total"],
+        "samples_done": samples["done"],
+        "failed_samples": samples["failed"],
     }

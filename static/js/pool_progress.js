@@ -13,6 +13,8 @@
     pending: document.getElementById("pool-pending"),
     failed: document.getElementById("pool-failed"),
     failed_samples: document.getElementById("pool-failed-samples"),
+    samples_done: document.getElementById("pool-samples-done"),
+    samples_total: document.getElementById("pool-samples-total"),
   };
 
   function show(progress) {
@@ -21,9 +23,10 @@
         fields[name].textContent = String(progress[name]);
       }
     });
-    bar.max = Math.max(progress.total, 1);
-    bar.value = progress.ready;
-    bar.textContent = progress.ready + " / " + progress.total;
+    // The bar counts responses, which finish one by one; a pair needs both of its two.
+    bar.max = Math.max(progress.samples_total, 1);
+    bar.value = progress.samples_done;
+    bar.textContent = progress.samples_done + " / " + progress.samples_total;
   }
 
   function poll() {

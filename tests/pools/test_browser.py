@@ -76,14 +76,19 @@ def test_the_pool_page_stays_inert_and_its_progress_bar_moves(browser_page, tmp_
     assert "Line 1:" in page.inner_text("#pool-errors")
     assert "unknown role" in page.inner_text("#pool-errors")
 
-    # A worker finishes one pair: the script's next poll moves the bar, no reload.
+    # A worker finishes one response: the script's next poll moves the bar, no reload.
     pair = Pair.objects.filter(batch=batch).order_by("pk").first()
-    Sample.objects.filter(pair=pair).update(status="done", text="ok", completion_tokens=1)
-    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now())
+    done = {"status": "done", "text": "ok", "completion_tokens": 1}
+    Sample.objects.filter(pair=pair, slot="a").update(**done)
     # (A selector wait: waiting on a JS predicate would need the eval the CSP forbids.)
-    expect(page.locator("#pool-ready")).to_have_text("1", timeout=15_000)
+    expect(page.locator("#pool-samples-done")).to_have_text("1", timeout=15_000)
     expect(page.locator("#pool-progress")).to_have_js_property("value", 1)
-    assert page.evaluate("document.getElementById('pool-progress').max") == 2
-    assert page.inner_text("#pool-ready") == "1"
+    assert page.evaluate("document.getElementById('pool-progress').max") == 4
+    assert page.inner_text("#pool-ready") == "0"
+    # Then the pair's second one: the pair is ready.
+    Sample.objects.filter(pair=pair, slot="b").update(**done)
+    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now())
+    expect(page.locator("#pool-ready")).to_have_text("1", timeout=15_000)
+    expect(page.locator("#pool-progress")).to_have_js_property("value", 2)
     assert page.inner_text("#pool-pending") == "1"
     assert events == []

@@ -66,7 +66,7 @@ def test_it_shows_the_form_limits_and_an_empty_progress_bar(client_staff, batch)
     html = response.content.decode()
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in html
-    assert '<progress id="pool-progress" max="1" value="0">' in html
+    assert '<progress id="pool-progress" max="1" value="0">0 / 0</progress>' in html
     assert "Nothing uploaded yet." in html
     assert "js/pool_progress.js" in html
     assert "style=" not in html and "onerror=" not in html
@@ -82,7 +82,8 @@ def test_it_imports_an_upload_and_redirects_to_the_page(client_staff, batch, sta
     html = client_staff.get(upload_url(batch)).content.decode()
     assert "Imported 2 rows from pool.jsonl" in html
     assert "<td>pool.jsonl</td><td>JSON Lines</td><td>2</td>" in html
-    assert '<progress id="pool-progress" max="2" value="0">' in html
+    # Two responses per pair.
+    assert '<progress id="pool-progress" max="4" value="0">0 / 4</progress>' in html
 
 
 def test_it_reports_each_bad_line_and_imports_nothing(client_staff, batch):
@@ -174,10 +175,11 @@ def test_the_progress_endpoint_counts_ready_failed_and_pending_pool_pairs(
 ):
     data = "".join(json.dumps({"prompt": f"p{i}"}) + "\n" for i in range(4)).encode()
     pool_import(batch=batch, uploaded_by=staff, filename="p.jsonl", data=data)
-    ready, failed, _, _ = Pair.objects.filter(batch=batch).order_by("pk")
+    ready, failed, half, _ = Pair.objects.filter(batch=batch).order_by("pk")
     Sample.objects.filter(pair=ready).update(status="done", completion_tokens=1, text="x")
     Pair.objects.filter(pk=ready.pk).update(ready_at=timezone.now())
     Sample.objects.filter(pair=failed).update(status="failed", error="model exploded")
+    Sample.objects.filter(pair=half, slot="a").update(status="done", completion_tokens=1)
     response = client_staff.get(progress_url(batch))
     assert response.status_code == 200
     assert response.json() == {
@@ -185,10 +187,26 @@ def test_the_progress_endpoint_counts_ready_failed_and_pending_pool_pairs(
         "ready": 1,
         "failed": 1,
         "pending": 2,
+        "samples_total": 8,
+        "samples_done": 3,
         "failed_samples": 2,
     }
     html = client_staff.get(upload_url(batch)).content.decode()
-    assert '<progress id="pool-progress" max="4" value="1">' in html
+    assert '<progress id="pool-progress" max="8" value="3">' in html
+
+
+def test_the_progress_bar_moves_with_each_finished_response_before_any_pair_is_ready(
+    client_staff, batch, staff
+):
+    # A worker batches by model variant: every side-A response may finish before any side B.
+    data = "".join(json.dumps({"prompt": f"p{i}"}) + "\n" for i in range(3)).encode()
+    pool_import(batch=batch, uploaded_by=staff, filename="p.jsonl", data=data)
+    Sample.objects.filter(pair__batch=batch, slot="a").update(status="done", completion_tokens=1)
+    progress = client_staff.get(progress_url(batch)).json()
+    assert (progress["ready"], progress["samples_done"], progress["samples_total"]) == (0, 3, 6)
+    html = client_staff.get(upload_url(batch)).content.decode()
+    assert '<progress id="pool-progress" max="6" value="3">3 / 6</progress>' in html
+    assert '<span id="pool-samples-done">3</span> / <span id="pool-samples-total">6</span>' in html
 
 
 def test_the_progress_counts_only_this_batchs_pool_pairs(client_staff, batch, staff, annotator):
