@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessorLis
 
 from .base import GenerationRequest, GenerationResult, PermanentGenerationError
 from .chat import requests_within_window
+from .decoding import StreamingText, text_from_tokens
 from .sampling import PerRowSampler
 from .sources import resolve_gguf
 
@@ -78,16 +79,13 @@ class TransformersBackend:
             )
             for (index, ids, truncated), (tokens, finish) in zip(runnable, texts, strict=True):
                 outcomes[index] = GenerationResult(
-                    text=self._decode(tokens),
+                    text=text_from_tokens(self.tokenizer, tokens),
                     prompt_tokens=len(ids),
                     completion_tokens=len(tokens),
                     finish_reason=finish,
                     context_truncated=truncated,
                 )
         return outcomes  # type: ignore[return-value]
-
-    def _decode(self, tokens: list[int]) -> str:
-        return self.tokenizer.decode(tokens, skip_special_tokens=True).strip()
 
     def _generate_batch(self, requests, prompts, on_progress, progress_every):
         pad_id = self.tokenizer.pad_token_id
@@ -100,9 +98,10 @@ class TransformersBackend:
             attention[row, width - len(ids) :] = 1
         progress = None
         if on_progress is not None:
+            rows = [StreamingText(self.tokenizer) for _ in prompts]
 
             def progress(generated: list[list[int]]) -> None:
-                on_progress([self._decode(tokens) for tokens in generated])
+                on_progress([row.text(tokens) for row, tokens in zip(rows, generated, strict=True)])
 
         sampler = PerRowSampler(
             temperatures=[r.temperature for r in requests],
