@@ -6,8 +6,9 @@ from django.db.models import Q
 class ApiToken(models.Model):
     """A bearer key for the API. Only a hash of the key is stored; the key is shown once.
 
-    A token acts as its user, narrowed: `read_only` tokens cannot start export jobs, and a token
-    with batches may read only those batches (none listed: every batch its user may read).
+    A token acts as its user, narrowed: `read_only` tokens cannot start export jobs, and a
+    `scoped` token reaches only its batches. The scope is fixed when the token is made and can
+    only shrink: a scoped token whose batches are all deleted reaches none (not every batch).
     """
 
     user = models.ForeignKey(
@@ -19,6 +20,9 @@ class ApiToken(models.Model):
     )
     key_hash = models.CharField(max_length=64, unique=True)
     read_only = models.BooleanField(default=True)
+    scoped = models.BooleanField(
+        default=False, help_text="Limited to its batches; otherwise every batch its user may read."
+    )
     batches = models.ManyToManyField("batches.Batch", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

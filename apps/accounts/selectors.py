@@ -2,6 +2,8 @@
 
 import hashlib
 
+from django.db.models import QuerySet
+
 from .models import ApiToken
 
 
@@ -19,9 +21,21 @@ def api_token_for_key(*, key: str) -> ApiToken | None:
     )
 
 
-def api_token_batch_ids(*, token: ApiToken | None) -> set[int] | None:
-    """The batches a token is limited to, or None when it is not limited."""
-    if token is None:
+def api_token_batch_scope(*, token: ApiToken | None) -> QuerySet | None:
+    """The ids of the batches a request through this token may reach, as a subquery for
+    `batch_id__in=`; None when it is not limited (no token, or a token for every batch).
+
+    Every API view narrows its query with this, so the scope is decided in one place. It only
+    shrinks: a scoped token whose batches were all deleted gets an empty scope, never None.
+    """
+    if token is None or not token.scoped:
         return None
-    ids = set(token.batches.values_list("pk", flat=True))
-    return ids or None
+    return ApiToken.batches.through.objects.filter(apitoken_id=token.pk).values_list(
+        "batch_id", flat=True
+    )
+
+
+def api_token_scope_apply(*, queryset: QuerySet, token: ApiToken | None, field: str) -> QuerySet:
+    """`queryset` narrowed, in the query, to the token's batches; `field` holds a batch id."""
+    scope = api_token_batch_scope(token=token)
+    return queryset if scope is None else queryset.filter(**{f"{field}__in": scope})

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,15 +29,35 @@ def user_ensure(*, username: str, password: str, is_staff: bool = False) -> tupl
 @transaction.atomic
 def api_token_create(
     *, user, name: str, read_only: bool = True, batch_ids: list[int] | None = None
-) -> tuple[object, str]:
-    """Create a token and return it with its key (stored only as a hash: shown once)."""
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its key (stored only as a hash: shown once).
+
+    `batch_ids` None: the token reaches every batch its user may read. A list: only those
+    batches, for good (it must name at least one, and each must exist).
+    """
+    if batch_ids is not None:
+        _batch_ids_check(batch_ids)
     key = "pw_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:10], key_hash=api_key_hash(key), read_only=read_only
+        user=user,
+        name=name,
+        prefix=key[:10],
+        key_hash=api_key_hash(key),
+        read_only=read_only,
+        scoped=batch_ids is not None,
     )
-    if batch_ids:
+    if batch_ids is not None:
         token.batches.set(batch_ids)
     return token, key
+
+
+def _batch_ids_check(batch_ids: list[int]) -> None:
+    if not batch_ids:
+        raise ValidationError("A token limited to batches needs at least one batch.")
+    Batch = ApiToken.batches.field.related_model
+    found = set(Batch.objects.filter(pk__in=batch_ids).values_list("pk", flat=True))
+    if missing := sorted(set(batch_ids) - found):
+        raise ValidationError(f"No batch has the id {', '.join(map(str, missing))}.")
 
 
 def api_token_touch(*, token) -> None:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import TokenMayWrite
-from apps.accounts.selectors import api_token_batch_ids
+from apps.accounts.selectors import api_token_batch_scope, api_token_scope_apply
 from apps.batches.models import Batch
 
 from . import services
@@ -36,13 +36,11 @@ def _as_api_error(exc: ValidationError) -> ApiValidationError:
 
 
 def _batch_for(request, batch_id: int) -> Batch:
-    scope = api_token_batch_ids(token=request.auth)
-    if scope is not None and batch_id not in scope:
+    batches = Batch.objects.filter(pk=batch_id)
+    batch = api_token_scope_apply(queryset=batches, token=request.auth, field="pk").first()
+    if batch is None:
         raise Http404
-    try:
-        return Batch.objects.get(pk=batch_id)
-    except Batch.DoesNotExist as exc:
-        raise Http404 from exc
+    return batch
 
 
 def _lease_for(request, lease_id: int) -> Lease:
@@ -50,8 +48,8 @@ def _lease_for(request, lease_id: int) -> Lease:
         lease = lease_get_for(user=request.user, lease_id=lease_id)
     except Lease.DoesNotExist as exc:
         raise Http404 from exc
-    scope = api_token_batch_ids(token=request.auth)
-    if scope is not None and lease.batch_id not in scope:
+    scope = api_token_batch_scope(token=request.auth)
+    if scope is not None and not scope.filter(batch_id=lease.batch_id).exists():
         raise Http404
     return lease
 
@@ -86,9 +84,10 @@ class ClaimApi(QueueApi):
 class LeaseListApi(QueueApi):
     @extend_schema(responses=LeaseOutputSerializer(many=True))
     def get(self, request):
-        leases = leases_open_for(user=request.user).select_related("pair")[:100]
-        scope = api_token_batch_ids(token=request.auth)
-        views = [lease_view(lease=x) for x in leases if scope is None or x.batch_id in scope]
+        leases = api_token_scope_apply(
+            queryset=leases_open_for(user=request.user), token=request.auth, field="batch_id"
+        ).select_related("pair")
+        views = [lease_view(lease=lease) for lease in leases[:100]]
         return Response(LeaseOutputSerializer(views, many=True).data)
 
 

@@ -20,9 +20,6 @@ class ExportJob(models.Model):
         "accounts.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     options = models.JSONField(help_text="The validated export options.")
-    batch_ids = models.JSONField(
-        default=list, help_text="The batches the requester could read when the job was made."
-    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     rows_written = models.PositiveBigIntegerField(default=0)
     rows_total = models.PositiveBigIntegerField(null=True, blank=True)
@@ -54,3 +51,22 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.state})"
+
+
+class ExportJobBatch(models.Model):
+    """One batch an export job covers: what the requester could read when the job was made.
+
+    A plain id, not a foreign key: the job's files keep what they hold after a batch is deleted,
+    so a token may read the job only while every one of these ids is in its scope.
+    """
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="covered_batches")
+    batch_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "batch_id"], name="export_job_batch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.job_id}: batch {self.batch_id}"

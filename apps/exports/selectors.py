@@ -9,12 +9,12 @@ from django.db import connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from apps.accounts.selectors import api_token_batch_ids
+from apps.accounts.selectors import api_token_batch_scope, api_token_scope_apply
 from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
 from apps.preferences.models import Comparison, SafetyLabel, Strength
 
-from .models import ExportJob
+from .models import ExportJob, ExportJobBatch
 from .options import STRENGTH_ORDER, ExportOptions
 
 SAFETY_CONDITIONS = {
@@ -68,10 +68,7 @@ VOTE_COLUMNS = ("votes", "annotations")
 def batches_visible_to(*, user, token=None) -> QuerySet[Batch]:
     """Staff read every batch, others the batches they created; a token can narrow that."""
     batches = Batch.objects.all() if user.is_staff else Batch.objects.filter(created_by=user)
-    scope = api_token_batch_ids(token=token)
-    if scope is not None:
-        batches = batches.filter(pk__in=scope)
-    return batches.order_by("pk")
+    return api_token_scope_apply(queryset=batches, token=token, field="pk").order_by("pk")
 
 
 def variant_names() -> dict[int, str]:
@@ -257,17 +254,20 @@ def comparison_card_groups(*, queryset: QuerySet, by_split_key: bool) -> Iterato
     return queryset.order_by().values_list(*fields).annotate(n=Count("pk")).iterator()
 
 
-def export_jobs_for(*, user) -> QuerySet[ExportJob]:
-    return ExportJob.objects.filter(created_by=user).order_by("-created_at")
+def export_jobs_for(*, user, token=None) -> QuerySet[ExportJob]:
+    """The jobs this user made whose batches all lie in the token's scope, newest first."""
+    jobs = ExportJob.objects.filter(created_by=user)
+    scope = api_token_batch_scope(token=token)
+    if scope is not None:
+        outside = ExportJobBatch.objects.filter(job=OuterRef("pk")).exclude(batch_id__in=scope)
+        jobs = jobs.filter(~Exists(outside))
+    return jobs.order_by("-created_at")
 
 
 def export_job_get_for(*, user, token=None, job_id: int) -> ExportJob:
-    """The job, if this user made it and this token may read all of its batches; else 404."""
-    job = export_jobs_for(user=user).get(pk=job_id)
-    scope = api_token_batch_ids(token=token)
-    if scope is not None and not set(job.batch_ids) <= scope:
-        raise ExportJob.DoesNotExist
-    return job
+    """The job, if this user made it and this token may read all of its batches; else
+    DoesNotExist (a 404)."""
+    return export_jobs_for(user=user, token=token).get(pk=job_id)
 
 
 def export_job_state(*, job: ExportJob) -> str:

@@ -17,7 +17,7 @@ from apps.audit.services import audit_record
 from apps.batches.models import Batch
 
 from .cards import CardBuilder, card_readme
-from .models import ExportJob
+from .models import ExportJob, ExportJobBatch
 from .options import ExportOptions
 from .streams import export_bytes, export_count
 
@@ -32,9 +32,8 @@ def export_job_create(*, user, token=None, options: ExportOptions, visible) -> E
     batch_ids = list(visible.values_list("pk", flat=True))
     if options.batches:
         batch_ids = [pk for pk in batch_ids if pk in set(options.batches)]
-    job = ExportJob.objects.create(
-        created_by=user, token=token, options=options.as_dict(), batch_ids=batch_ids
-    )
+    job = ExportJob.objects.create(created_by=user, token=token, options=options.as_dict())
+    ExportJobBatch.objects.bulk_create(ExportJobBatch(job=job, batch_id=pk) for pk in batch_ids)
     audit_record(
         actor=user,
         token=token,
@@ -90,7 +89,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     directory = export_job_directory(job_id=job.pk)
     try:
         options = ExportOptions.from_dict(job.options)
-        visible = Batch.objects.filter(pk__in=job.batch_ids)
+        visible = Batch.objects.filter(pk__in=job.covered_batches.values("batch_id"))
         total = export_count(options=options, visible=visible)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
         shutil.rmtree(directory, ignore_errors=True)

@@ -148,7 +148,7 @@ class ExportJobListApi(APIView):
 
     @extend_schema(responses=ExportJobOutputSerializer(many=True))
     def get(self, request):
-        jobs = export_jobs_for(user=request.user)[:100]
+        jobs = export_jobs_for(user=request.user, token=request.auth)[:100]
         return Response(ExportJobOutputSerializer(jobs, many=True).data)
 
     @extend_schema(request=ExportParamsSerializer, responses={201: ExportJobOutputSerializer})

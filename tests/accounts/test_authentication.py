@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from apps.accounts.models import ApiToken
@@ -73,3 +74,11 @@ def test_a_recently_used_token_costs_no_write(annotator, django_assert_num_queri
     token = api_token_for_key(key=key)
     with django_assert_num_queries(0):
         api_token_touch(token=token)
+
+
+def test_a_token_cannot_be_limited_to_no_batch_or_a_missing_one(researcher):
+    with pytest.raises(ValidationError, match="at least one batch"):
+        api_token_create(user=researcher, name="none", batch_ids=[])
+    with pytest.raises(ValidationError, match="No batch has the id 999"):
+        api_token_create(user=researcher, name="missing", batch_ids=[999])
+    assert not ApiToken.objects.exists()

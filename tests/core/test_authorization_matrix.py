@@ -5,7 +5,8 @@ path). A pattern missing from it fails the test, so a new page or endpoint must 
 may reach it. The admin's generated patterns share one rule: staff only.
 
 Roles: anonymous; annotators A (owns the dialogue, pair and comparison) and B; a staff admin;
-the admin's full token; the admin's token scoped to another batch; A's read-only token.
+the admin's full token; the admin's token scoped to another batch; the admin's token scoped to
+a batch since deleted (its scope is empty, not everything); A's read-only token.
 """
 
 import copy
@@ -30,9 +31,9 @@ from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_
 
 SECRET = "a-private-prompt-7f3"  # in A's prompts and responses: B must never see it
 
-ROLES = ("anon", "a", "b", "staff", "tok_full", "tok_other", "tok_ro")
+ROLES = ("anon", "a", "b", "staff", "tok_full", "tok_other", "tok_gone", "tok_ro")
 SESSION_ROLES = ("a", "b", "staff")
-TOKEN_ROLES = ("tok_full", "tok_other", "tok_ro")
+TOKEN_ROLES = ("tok_full", "tok_other", "tok_gone", "tok_ro")
 # Who may see A's text: A, and staff (admin pages, exports) with the staff's unscoped token.
 MAY_SEE_SECRET = {"a", "staff", "tok_full", "tok_ro"}
 
@@ -81,21 +82,21 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET exports:batch-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     # The batch was created by the staff admin: others (and the token of another batch) 404.
     "GET exports:batch-detail": _api(
-        a={404}, b={404}, staff={200}, tok_full={200}, tok_other={404}, tok_ro={404}
+        a={404}, b={404}, staff={200}, tok_full={200}, tok_other={404}, tok_gone={404}, tok_ro={404}
     ),
     "GET exports:comparison-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET exports:stream": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET exports:card": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET exports:job-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "POST exports:job-list": _api(
-        a={201}, b={201}, staff={201}, tok_full={201}, tok_other={201}, tok_ro={403}
+        a={201}, b={201}, staff={201}, tok_full={201}, tok_other={201}, tok_gone={201}, tok_ro={403}
     ),
-    # The staff admin's job (not done yet: 409 to those who may read it).
+    # The staff admin's job over the shared batch (not done yet: 409 to those who may read it).
     "GET exports:job-detail": _api(
-        a={404}, b={404}, staff={200}, tok_full={200}, tok_other={404}, tok_ro={404}
+        a={404}, b={404}, staff={200}, tok_full={200}, tok_other={404}, tok_gone={404}, tok_ro={404}
     ),
     "GET exports:job-download": _api(
-        a={404}, b={404}, staff={409}, tok_full={409}, tok_other={404}, tok_ro={404}
+        a={404}, b={404}, staff={409}, tok_full={409}, tok_other={404}, tok_gone={404}, tok_ro={404}
     ),
     # Staff pages: annotators are refused outright (403), whatever the batch.
     **{
@@ -135,7 +136,7 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET queue:history": _page(a={200}, b={200}, staff={200}),
     # The queue over REST: a read-only token may only read, a token of another batch 404s.
     "POST queue_api:claim": _api(
-        a={201}, b={201}, staff={201}, tok_full={201}, tok_other={404}, tok_ro={403}
+        a={201}, b={201}, staff={201}, tok_full={201}, tok_other={404}, tok_gone={404}, tok_ro={403}
     ),
     **{
         f"GET queue_api:{name}": _api(**{r: {405} for r in SESSION_ROLES + TOKEN_ROLES})
@@ -143,11 +144,17 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     },
     "GET queue_api:lease-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET queue_api:lease-detail": _api(
-        a={200}, b={404}, staff={404}, tok_full={404}, tok_other={404}, tok_ro={200}
+        a={200}, b={404}, staff={404}, tok_full={404}, tok_other={404}, tok_gone={404}, tok_ro={200}
     ),
     **{
         f"POST queue_api:{name}": _api(
-            a={ok}, b={404}, staff={404}, tok_full={404}, tok_other={404}, tok_ro={403}
+            a={ok},
+            b={404},
+            staff={404},
+            tok_full={404},
+            tok_other={404},
+            tok_gone={404},
+            tok_ro={403},
         )
         for name, ok in [("submit", 201), ("skip", 200), ("release", 200), ("flag", 200)]
     },
@@ -225,14 +232,23 @@ def world(db):
     for n in range(3):
         pool_pair_ready(batch, prompt=f"Pool prompt {n}")
     lease = lease_claim(batch=batch, annotator=a)
-    job = ExportJob.objects.create(created_by=staff, options={}, batch_ids=[batch.pk])
+    # Its card names the batch and counts its rows: only those who may read the batch see it.
+    job = ExportJob.objects.create(
+        created_by=staff, options={}, card={"counts": {"batch": {f"{SECRET} batch": 1}}}
+    )
+    job.covered_batches.create(batch_id=batch.pk)
+    gone_batch = BatchFactory(created_by=staff, name="Deleted batch")
     keys = {
         "tok_full": api_token_create(user=staff, name="full", read_only=False)[1],
         "tok_other": api_token_create(
             user=staff, name="other", read_only=False, batch_ids=[other_batch.pk]
         )[1],
+        "tok_gone": api_token_create(
+            user=staff, name="gone", read_only=False, batch_ids=[gone_batch.pk]
+        )[1],
         "tok_ro": api_token_create(user=a, name="ro", read_only=True)[1],
     }
+    gone_batch.delete()
     return {
         "users": {"a": a, "b": b, "staff": staff},
         "tokens": keys,

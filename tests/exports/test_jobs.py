@@ -140,3 +140,18 @@ def test_job_options_are_validated_like_stream_options(api):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"format", "batches"}
+
+
+def test_a_scoped_token_lists_and_reads_only_jobs_within_its_scope(api, client, staff, batch):
+    other = BatchFactory()
+    judge(batch=other, annotator=user_make("ann2"))
+    everything = create(api)
+    only_other = create(api, batches=[other.pk])
+    only_batch = create(api, batches=[batch.pk])
+    _, key = api_token_create(user=staff, name="other only", batch_ids=[other.pk])
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
+    assert [job["id"] for job in client.get("/api/exports/jobs/").json()] == [only_other["id"]]
+    for hidden in (everything, only_batch):
+        assert client.get(f"/api/exports/jobs/{hidden['id']}/").status_code == 404
+        assert client.get(f"/api/exports/jobs/{hidden['id']}/download/").status_code == 404
+    assert client.get(f"/api/exports/jobs/{only_other['id']}/").status_code == 200

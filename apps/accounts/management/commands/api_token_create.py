@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.services import api_token_create
@@ -18,5 +19,8 @@ class Command(BaseCommand):
             owner = get_user_model().objects.get(username=user)
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"No user named {user!r}.") from exc
-        _, key = api_token_create(user=owner, name=name, read_only=not write, batch_ids=batch)
+        try:
+            _, key = api_token_create(user=owner, name=name, read_only=not write, batch_ids=batch)
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from exc
         self.stdout.write(key)
