@@ -3,13 +3,12 @@
 from datetime import UTC, datetime, time
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from apps.batches.models import Batch, Track
+from apps.batches.models import Track
 from apps.catalog.models import ModelVariant
 from apps.preferences.models import Strength
 
@@ -71,14 +70,13 @@ class FilterSerializer(serializers.Serializer):
     overlap = serializers.ChoiceField(choices=OVERLAP_MODES, required=False, default="all")
 
     def validate_batches(self, value: list[int]) -> list[int]:
-        known = set(Batch.objects.filter(pk__in=value).values_list("pk", flat=True))
-        if unknown := sorted(set(value) - known):
-            raise serializers.ValidationError(f"Unknown batch id(s): {unknown}.")
-        visible = self.context["visible"]
-        if hidden := sorted(
-            set(value) - set(visible.filter(pk__in=value).values_list("pk", flat=True))
-        ):
-            raise PermissionDenied(f"You may not read batch(es) {hidden}.")
+        # A batch the requester may not read gets the same answer as one that does not exist,
+        # so the answer never tells which ids exist.
+        readable = self.context["visible"].filter(pk__in=value).values_list("pk", flat=True)
+        if unreadable := sorted(set(value) - set(readable)):
+            noun = "id" if len(unreadable) == 1 else "ids"
+            ids = ", ".join(map(str, unreadable))
+            raise serializers.ValidationError(f"No batch you may read has the {noun} {ids}.")
         return value
 
     def validate_variants(self, value: list[str]) -> list[str]:

@@ -132,7 +132,7 @@ def test_a_token_limited_to_one_batch_cannot_export_another(client, staff, batch
     judge(batch=other, annotator=annotator)
     _, key = api_token_create(user=staff, name="scoped", batch_ids=[other.pk])
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
-    assert client.get("/api/exports/stream/", {"batches": batch.pk}).status_code == 403
+    assert client.get("/api/exports/stream/", {"batches": batch.pk}).status_code == 400
     assert client.get(f"/api/batches/{batch.pk}/").status_code == 404
     records = body(client.get("/api/exports/stream/")).splitlines()
     assert [orjson.loads(r)["batch"] for r in records] == [other.name]
@@ -162,3 +162,22 @@ def test_the_schema_and_docs_are_served(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_a_hidden_batch_and_a_missing_one_get_the_same_answer(client, staff, batch, annotator):
+    """Nobody can tell from the answer that a batch they may not read exists."""
+    hidden = BatchFactory(created_by=staff)
+    missing = hidden.pk + 1000
+    _, key = api_token_create(user=annotator, name="mine", read_only=False)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
+    for url in ("/api/comparisons/", "/api/exports/stream/", "/api/exports/card/"):
+        answers = [client.get(url, {"batches": pk}) for pk in (hidden.pk, missing)]
+        assert [a.status_code for a in answers] == [400, 400], url
+        assert [a.json() for a in answers] == [
+            {"batches": [f"No batch you may read has the id {pk}."]} for pk in (hidden.pk, missing)
+        ]
+    posts = [
+        client.post("/api/exports/jobs/", {"batches": [pk]}, content_type="application/json")
+        for pk in (hidden.pk, missing)
+    ]
+    assert [p.status_code for p in posts] == [400, 400]
