@@ -6,6 +6,9 @@ first commits, re-checks the new row version (PostgreSQL re-evaluates the WHERE 
 updated row) and finds it leased. A slot is therefore never leased twice, and a pair with k
 slots gets at most k judgments, each by a different annotator (a unique constraint backs that).
 Submit locks the lease row first, so a retried submit waits for the original and replays it.
+
+One annotator's claims in a batch take turns (see `_claims_take_turns`), so the open-lease
+count a claim reads is never stale and `max_open_leases` holds however many arrive at once.
 """
 
 import random
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,7 +29,6 @@ from apps.preferences.services import comparison_record
 from .models import JudgmentSlot, Lease
 
 FLAGS_TO_WITHDRAW = 2  # distinct annotators flagging a pair take its unjudged slots out
-CLAIM_ATTEMPTS = 3
 MAX_NOTE_CHARS = 2000
 
 
@@ -81,8 +83,22 @@ def _take_slot(*, slot: JudgmentSlot, annotator, expires, now) -> None:
     slot.save(update_fields=["status", "annotator", "lease_expires_at"])
 
 
-def _claim_once(*, batch: Batch, annotator) -> Lease | None:
-    now = timezone.now()
+def _claims_take_turns(*, batch: Batch, annotator) -> None:
+    """Make one annotator's claims in a batch wait for each other (call first in the claim's
+    transaction), so each reads the open leases the one before it committed.
+
+    PostgreSQL: a transaction-level advisory lock on (batch, annotator), released at commit.
+    SQLite needs none: its transactions begin IMMEDIATE (settings), so writers take turns.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"lease-claim:{batch.pk}:{annotator.pk}"],
+            )
+
+
+def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
     held = Lease.objects.filter(
         annotator=annotator, batch=batch, status=Lease.Status.OPEN, expires_at__gt=now
     ).count()
@@ -116,42 +132,35 @@ def _claim_once(*, batch: Batch, annotator) -> Lease | None:
 def lease_claim(*, batch: Batch, annotator) -> Lease | None:
     """Lease the next pool pair this annotator may judge, or None when there is none."""
     _check_may_work(batch=batch, annotator=annotator)
-    return _claim(batch=batch, annotator=annotator)
-
-
-def _claim(*, batch: Batch, annotator) -> Lease | None:
-    for attempt in range(CLAIM_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _claim_once(batch=batch, annotator=annotator)
-        except IntegrityError:
-            # The same annotator claiming in two tabs at once: one wins, the other retries.
-            if attempt == CLAIM_ATTEMPTS - 1:
-                raise
-    return None
+    with transaction.atomic():
+        _claims_take_turns(batch=batch, annotator=annotator)
+        return _claim_once(batch=batch, annotator=annotator, now=timezone.now())
 
 
 def lease_next(*, batch: Batch, annotator) -> Lease | None:
     """The annotator's oldest lease they still hold in this batch, else a new claim."""
     _check_may_work(batch=batch, annotator=annotator)
-    now = timezone.now()
-    held = Lease.objects.filter(annotator=annotator, batch=batch, status=Lease.Status.OPEN)
-    for lease in held.order_by("claimed_at"):
-        if lease.expires_at > now:
-            return lease
-        # Ran out: resume it with a fresh lease if nobody has taken the slot meanwhile.
-        expires = now + timedelta(minutes=batch.lease_minutes)
-        renewed = JudgmentSlot.objects.filter(
-            pk=lease.slot_id, annotator=annotator, status=JudgmentSlot.Status.LEASED
-        ).update(lease_expires_at=expires)
-        if renewed:
-            Lease.objects.filter(pk=lease.pk).update(expires_at=expires)
-            lease.expires_at = expires
-            return lease
-        Lease.objects.filter(pk=lease.pk, status=Lease.Status.OPEN).update(
-            status=Lease.Status.EXPIRED, ended_at=now
-        )
-    return _claim(batch=batch, annotator=annotator)  # checked above: not twice
+    with transaction.atomic():
+        # Taken before reading what they hold: Next pressed twice at once hands out one pair.
+        _claims_take_turns(batch=batch, annotator=annotator)
+        now = timezone.now()
+        held = Lease.objects.filter(annotator=annotator, batch=batch, status=Lease.Status.OPEN)
+        for lease in held.order_by("claimed_at"):
+            if lease.expires_at > now:
+                return lease
+            # Ran out: resume it with a fresh lease if nobody has taken the slot meanwhile.
+            expires = now + timedelta(minutes=batch.lease_minutes)
+            renewed = JudgmentSlot.objects.filter(
+                pk=lease.slot_id, annotator=annotator, status=JudgmentSlot.Status.LEASED
+            ).update(lease_expires_at=expires)
+            if renewed:
+                Lease.objects.filter(pk=lease.pk).update(expires_at=expires)
+                lease.expires_at = expires
+                return lease
+            Lease.objects.filter(pk=lease.pk, status=Lease.Status.OPEN).update(
+                status=Lease.Status.EXPIRED, ended_at=now
+            )
+        return _claim_once(batch=batch, annotator=annotator, now=now)
 
 
 def _slot_for_submit(*, lease: Lease, annotator, now) -> JudgmentSlot | None:

@@ -7,7 +7,11 @@ from itertools import pairwise
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
 
+from apps.accounts.services import api_token_create
 from apps.assignments import services
 from apps.assignments.models import Lease
 from apps.preferences.models import Comparison
@@ -102,3 +106,72 @@ def test_simultaneous_retries_of_one_submit_store_one_judgment(annotator):
     assert len({o.comparison.pk for o in outcomes}) == 1
     assert sum(not o.replayed for o in outcomes) == 1
     assert Comparison.objects.count() == 1
+
+
+def _at_once(count: int, action) -> list:
+    """Run `action` in `count` threads released together, each on its own connection."""
+    barrier = threading.Barrier(count)
+
+    def run():
+        try:
+            barrier.wait()
+            return action()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return [f.result() for f in [pool.submit(run) for _ in range(count)]]
+
+
+def _open_leases(annotator) -> int:
+    return Lease.objects.filter(annotator=annotator, status=Lease.Status.OPEN).count()
+
+
+def test_ten_claims_at_once_never_pass_the_open_lease_limit(annotator):
+    batch = BatchFactory(max_open_leases=3)
+    for _ in range(12):
+        pool_pair_ready(batch)
+
+    def claim():
+        try:
+            return services.lease_claim(batch=batch, annotator=annotator).pk
+        except services.LeaseLimitReached:
+            return "limit"
+
+    results = _at_once(10, claim)
+    assert results.count("limit") == 7
+    assert _open_leases(annotator) == 3
+
+
+def test_ten_api_claims_at_once_from_one_token_leave_exactly_the_limit_open(annotator):
+    batch = BatchFactory(max_open_leases=3)
+    for _ in range(12):
+        pool_pair_ready(batch)
+    _, key = api_token_create(user=annotator, name="hammer", read_only=False)
+
+    def claim():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client.post(f"/api/queue/batches/{batch.pk}/claim/").status_code
+
+    assert Counter(_at_once(10, claim)) == {201: 3, 409: 7}
+    assert _open_leases(annotator) == 3
+
+
+def test_ten_next_presses_at_once_hand_out_one_pair(annotator):
+    batch = BatchFactory(max_open_leases=3)
+    for _ in range(12):
+        pool_pair_ready(batch)
+    clients = []
+    for _ in range(10):
+        client = Client()
+        client.force_login(annotator)
+        clients.append(client)
+    pressed = iter(clients)
+
+    def press_next():
+        return next(pressed).post(reverse("queue:next", args=[batch.pk]))["Location"]
+
+    locations = _at_once(10, press_next)
+    lease = Lease.objects.get(annotator=annotator, status=Lease.Status.OPEN)
+    assert set(locations) == {reverse("queue:lease", args=[lease.pk])}
