@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,9 +11,15 @@ def health(request):
     return JsonResponse({"status": "ok"})
 
 
+def favicon(request):
+    # Browsers still ask for /favicon.ico where no page names an icon (API answers, files).
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="batches:list"), name="home"),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

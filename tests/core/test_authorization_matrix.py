@@ -57,6 +57,7 @@ OWN_ONLY = {"a": {302}, "b": {404}, "staff": {404}}  # writes to A's dialogue or
 EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET home": _all(302),
     "GET health": _all(200),
+    "GET favicon": _all(301),
     "GET login": _all(200),
     "GET logout": _all(405),
     "POST logout": _all(302),
