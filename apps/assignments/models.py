@@ -103,10 +103,12 @@ class Lease(models.Model):
     class Meta:
         ordering = ["-claimed_at"]
         constraints = [
+            # A re-claim after a lease ran out reopens it, so two tabs never hold two live
+            # leases on one pair; only a released pair may be leased to them afresh.
             models.UniqueConstraint(
                 fields=["pair", "annotator"],
-                condition=Q(status="open"),
-                name="lease_one_open_per_annotator_per_pair",
+                condition=~Q(status="released"),
+                name="lease_one_per_annotator_per_pair_unless_released",
             ),
             models.CheckConstraint(
                 condition=Q(left_slot__in=["a", "b"]), name="lease_left_slot_valid"

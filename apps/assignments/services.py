@@ -9,6 +9,9 @@ Submit locks the lease row first, so a retried submit waits for the original and
 
 One annotator's claims in a batch take turns (see `_claims_take_turns`), so the open-lease
 count a claim reads is never stale and `max_open_leases` holds however many arrive at once.
+A re-claim of a pair whose lease ran out reopens that same lease: an annotator has at most one
+lease per pair that is not released (a unique constraint backs that), so two tabs on one pair
+submit to one lease and store one judgment.
 """
 
 import random
@@ -17,7 +20,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.batches.models import Batch
@@ -107,10 +110,15 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
             f"You already hold {held} pairs of this batch (the most allowed is "
             f"{batch.max_open_leases}). Judge, skip or release one first."
         )
+    # The annotator's own run-out lease on the slot's pair, read with the slot (no extra query).
+    ran_out = Lease.objects.filter(
+        pair_id=OuterRef("pair_id"), annotator=annotator, status=Lease.Status.EXPIRED
+    ).values("pk")[:1]
     slot = (
         JudgmentSlot.objects.filter(batch=batch, pair__ready_at__isnull=False)
         .filter(_claimable(now))
         .exclude(pair_id__in=_pairs_seen_by(annotator=annotator, batch=batch))
+        .annotate(ran_out_lease_id=Subquery(ran_out))
         .order_by("pair_id", "index")
         .select_for_update(skip_locked=True, of=("self",))
         .first()
@@ -119,6 +127,12 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
         return None
     expires = now + timedelta(minutes=batch.lease_minutes)
     _take_slot(slot=slot, annotator=annotator, expires=expires, now=now)
+    if slot.ran_out_lease_id is not None:
+        lease = Lease.objects.select_related("batch").get(pk=slot.ran_out_lease_id)
+        lease.status, lease.ended_at = Lease.Status.OPEN, None
+        lease.slot, lease.expires_at = slot, expires
+        lease.save(update_fields=["status", "slot", "expires_at", "ended_at"])
+        return lease
     return Lease.objects.create(
         slot=slot,
         pair_id=slot.pair_id,
@@ -130,7 +144,10 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
 
 
 def lease_claim(*, batch: Batch, annotator) -> Lease | None:
-    """Lease the next pool pair this annotator may judge, or None when there is none."""
+    """Lease the next pool pair this annotator may judge, or None when there is none.
+
+    A pair whose lease ran out may come back to the same annotator: its lease is reopened.
+    """
     _check_may_work(batch=batch, annotator=annotator)
     with transaction.atomic():
         _claims_take_turns(batch=batch, annotator=annotator)

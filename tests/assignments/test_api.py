@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
+from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.services import leases_expire
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, pool_pair_ready
 
@@ -103,3 +108,34 @@ def test_others_leases_scopes_and_read_only_tokens_are_refused(annotator, other_
     assert _claim(read_only, batch).status_code == 403
     assert APIClient().post(f"/api/queue/batches/{batch.pk}/claim/").status_code == 401
     assert _claim(intruder, BatchFactory(status="closed")).status_code == 404
+
+
+def _ran_out_and_swept(lease_id: int) -> None:
+    past = timezone.now() - timedelta(seconds=1)
+    Lease.objects.filter(pk=lease_id).update(expires_at=past)
+    JudgmentSlot.objects.filter(leases__pk=lease_id).update(lease_expires_at=past)
+    assert leases_expire() == 1
+
+
+ANSWER = {"chosen_side": "left", "strength": "better", "time_spent_ms": 3000}
+
+
+@pytest.mark.parametrize("first", ["old", "new"])
+def test_a_reclaim_after_expiry_resolves_to_one_judgment_over_the_api(annotator, first):
+    batch = BatchFactory(overlap=2)
+    pair = pool_pair_ready(batch)
+    client = _client(annotator)
+    old_id = _claim(client, batch).json()["id"]
+    _ran_out_and_swept(old_id)
+    reclaimed = _claim(client, batch)
+    assert reclaimed.status_code == 201
+    ids = {"old": old_id, "new": reclaimed.json()["id"]}
+    later = "new" if first == "old" else "old"
+    url = "/api/queue/leases/{}/submit/"
+    stored = client.post(url.format(ids[first]), ANSWER, format="json", HTTP_IDEMPOTENCY_KEY="a")
+    again = client.post(url.format(ids[later]), ANSWER, format="json", HTTP_IDEMPOTENCY_KEY="b")
+    assert (stored.status_code, again.status_code) == (201, 409)
+    assert "already submitted" in again.json()["detail"]
+    assert Comparison.objects.filter(pair=pair).count() == 1
+    assert client.get("/api/queue/leases/").json() == []
+    assert ids["new"] == ids["old"]  # the re-claim reopened the lease that ran out

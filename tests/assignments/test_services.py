@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -249,3 +249,86 @@ def test_a_claim_costs_the_same_few_queries_whatever_the_pool_size(pool_size):
     with CaptureQueriesContext(connection) as queries:
         assert services.lease_claim(batch=batch, annotator=users[2]) is not None
     assert len(queries) <= 8, [q["sql"] for q in queries]
+
+
+# --- A re-claim after the lease ran out ------------------------------------------------------
+
+
+def _ran_out_and_swept(lease) -> None:
+    _expire(lease)
+    assert services.leases_expire() == 1
+
+
+def test_a_reclaim_after_expiry_reopens_the_same_lease(annotator):
+    batch = BatchFactory(overlap=2, lease_minutes=30)
+    pair = pool_pair_ready(batch)
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    _ran_out_and_swept(lease)
+    again = services.lease_claim(batch=batch, annotator=annotator)
+    assert (again.pk, again.pair_id, again.left_slot) == (lease.pk, pair.pk, lease.left_slot)
+    assert again.status == "open" and again.ended_at is None
+    assert timedelta(minutes=29) < again.expires_at - timezone.now()
+    assert Lease.objects.filter(annotator=annotator).count() == 1
+    slot = JudgmentSlot.objects.get(pk=again.slot_id)
+    assert (slot.status, slot.annotator_id) == ("leased", annotator.pk)
+
+
+@pytest.mark.parametrize("first", ["old page", "new claim"])
+def test_two_submits_after_a_reclaim_store_one_judgment_and_close_the_lease(annotator, first):
+    batch = BatchFactory(overlap=2)
+    pair = pool_pair_ready(batch)
+    old = services.lease_claim(batch=batch, annotator=annotator)
+    _ran_out_and_swept(old)
+    new = services.lease_claim(batch=batch, annotator=annotator)
+    earlier, later = (old, new) if first == "old page" else (new, old)
+    outcome = _submit(earlier, annotator, key="first-tab")
+    with pytest.raises(services.LeaseConflict, match="already submitted"):
+        _submit(later, annotator, key="second-tab", side="right")
+    assert Comparison.objects.get(pair=pair).pk == outcome.comparison.pk
+    assert not Lease.objects.filter(annotator=annotator, status="open").exists()
+    slots = dict(JudgmentSlot.objects.filter(pair=pair).values_list("status", "annotator_id"))
+    assert slots == {"done": annotator.pk, "free": None}
+    assert not outcome.late  # the re-claim renewed the lease
+
+
+def test_next_after_the_sweep_resumes_the_same_lease(annotator):
+    batch = BatchFactory()
+    pool_pair_ready(batch)
+    lease = services.lease_next(batch=batch, annotator=annotator)
+    _ran_out_and_swept(lease)
+    assert services.lease_next(batch=batch, annotator=annotator).pk == lease.pk
+    assert services.leases_expire() == 0  # live again: the sweep leaves it alone
+
+
+def test_a_late_submit_after_another_took_the_slot_still_fills_a_free_one(
+    annotator, other_annotator
+):
+    batch = BatchFactory(overlap=2)
+    pair = pool_pair_ready(batch)
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    _ran_out_and_swept(lease)
+    taken = services.lease_claim(batch=batch, annotator=other_annotator)
+    assert taken.slot_id == lease.slot_id
+    assert _submit(lease, annotator).late
+    assert _submit(taken, other_annotator).comparison.pair_id == pair.pk
+    assert Comparison.objects.filter(pair=pair).count() == 2
+
+
+def test_the_database_allows_one_lease_per_annotator_and_pair_unless_released(annotator):
+    batch = BatchFactory(overlap=2)
+    pool_pair_ready(batch)
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    Lease.objects.filter(pk=lease.pk).update(status=Lease.Status.EXPIRED)
+    second = Lease(
+        slot=lease.slot,
+        pair=lease.pair,
+        batch=batch,
+        annotator=annotator,
+        left_slot="a",
+        expires_at=timezone.now(),
+        status=Lease.Status.RELEASED,
+    )
+    second.save()  # a released lease does not count
+    second.status = Lease.Status.OPEN
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()

@@ -591,3 +591,30 @@ def test_history_costs_the_same_queries_however_many_rows(
         html = client_ann.get(reverse("queue:history")).content.decode()
     assert html.count("data-lease-id=") == 8
     assert html.count("data-comparison-id=") == 11
+
+
+# --- A re-claim after expiry -----------------------------------------------------------------
+
+
+def _page_key(client, lease: Lease) -> str:
+    html = client.get(reverse("queue:lease", args=[lease.pk])).content.decode()
+    return re.search(r'name="idempotency_key"[^>]*value="([0-9a-f]{32})"', html).group(1)
+
+
+@pytest.mark.parametrize("first", ["old page", "new page"])
+def test_the_pages_before_and_after_a_reclaim_store_one_judgment(client_ann, annotator, first):
+    batch = BatchFactory(overlap=2)
+    pair = pool_pair_ready(batch)
+    old = _claim(client_ann, batch)
+    pages = {"old page": (old, _page_key(client_ann, old))}
+    _expire(old)
+    services.leases_expire()
+    new = _claim(client_ann, batch)
+    pages["new page"] = (new, _page_key(client_ann, new))
+    (earlier, earlier_key), (later, later_key) = pages.pop(first), pages.popitem()[1]
+    stored = _judge(client_ann, earlier, key=earlier_key)
+    refused = _judge(client_ann, later, key=later_key, side="right")
+    assert (stored.status_code, refused.status_code) == (302, 409)
+    assert "You already submitted a judgment for this pair." in refused.content.decode()
+    assert Comparison.objects.filter(pair=pair).count() == 1
+    assert not Lease.objects.filter(annotator=annotator, status="open").exists()
