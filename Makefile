@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# exec: make passes a SIGTERM to its child, and the child must be serve, not a shell.
 run: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py serve --port $(PORT)
+	exec env DEBUG=$${DEBUG:-1} $(BIN)/python manage.py serve --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
