@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
@@ -34,6 +35,14 @@ def safety_label_of(chosen_is_safe: bool | None, rejected_is_safe: bool | None) 
     if chosen_is_safe:
         return "both_safe" if rejected_is_safe else "chosen_safe_other_unsafe"
     return "both_unsafe"
+
+
+def utc_aware(value: datetime | None) -> datetime | None:
+    """A timestamp from the raw cursor, with its offset: SQLite's driver gives naive UTC ones
+    (the raw cursor skips Django's converters), PostgreSQL's aware ones."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def transcript(messages: list[dict]) -> str:
@@ -117,7 +126,7 @@ class RowBuilder:
             "chosen_variant": self.variants[chosen_variant],
             "rejected_variant": self.variants[rejected_variant],
             "annotator": self.pseudonyms.get(annotator_id) or self._annotator(annotator_id),
-            "created_at": created_at,
+            "created_at": utc_aware(created_at),
         }
         if self.margins is not None:
             record["margin"] = self.margins[strength]
@@ -197,7 +206,7 @@ class RowBuilder:
             "chosen_is_safe": row[12],
             "rejected_is_safe": row[13],
             "time_spent_ms": time_spent_ms,
-            "pair_created_at": pair_created_at,
+            "pair_created_at": utc_aware(pair_created_at),
             # Kept as uploaded, as JSON text: its keys differ between uploads.
             "pool_metadata": pool_metadata,
         }

@@ -1,10 +1,19 @@
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from apps.batches.models import Batch
-from apps.exports.formats import annotator_pseudonym
-from apps.exports.options import ExportOptions
+from apps.exports.formats import RowBuilder, annotator_pseudonym
+from apps.exports.models import ExportJob
+from apps.exports.options import FORMATS, ExportOptions
 from apps.exports.streams import export_bytes, export_records
+from apps.exports.tasks import export_job_task
 from tests.exports.conftest import judge
 
 pytestmark = pytest.mark.django_db
@@ -154,11 +163,6 @@ def test_records_for_parquet_parse_the_context(two_turns):
 
 
 def test_parquet_skips_chunks_a_filter_emptied():
-    import io
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from apps.exports.parquet import parquet_bytes
 
     schema = pa.schema([("id", pa.int64())])
@@ -168,3 +172,71 @@ def test_parquet_skips_chunks_a_filter_emptied():
     assert pq.read_table(io.BytesIO(data)).column("id").to_pylist() == [1, 2]
     empty = b"".join(parquet_bytes(chunks=[[], []], schema=schema, row_group_rows=10))
     assert pq.read_table(io.BytesIO(empty)).num_rows == 0
+
+
+# --- Timestamps: ISO 8601 with the offset, in every format, streamed or written by a job ------
+
+ISO_8601_WITH_OFFSET = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d")
+
+
+def _stamps(record: dict) -> dict:
+    return {k: record[k] for k in ("created_at", "pair_created_at") if k in record}
+
+
+def _streamed_and_filed(api, settings, tmp_path, **options) -> tuple[bytes, bytes]:
+    settings.EXPORT_DIR = tmp_path / "exports"
+    response = api.get("/api/exports/stream/", options)
+    assert response.status_code == 200
+    streamed = b"".join(response.streaming_content)
+    created = api.post("/api/exports/jobs/", options, content_type="application/json")
+    assert created.status_code == 201, created.content
+    export_job_task(created.json()["id"])
+    job = ExportJob.objects.get(pk=created.json()["id"])
+    assert job.state == "done", job.error
+    return streamed, (Path(job.directory) / job.data_file).read_bytes()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_naive_timestamp_from_the_driver_is_read_as_utc(fmt):
+    # SQLite's driver hands the raw cursor naive datetimes (Django stores them in UTC).
+    naive = datetime(2024, 5, 6, 7, 8, 9, 123456)
+    row = [1, 2, 3, "helpfulness", 4, 0, '[{"role": "user", "content": "Hi"}]', "c", "r"]
+    row += [5, 6, "better", None, None, naive, None, ""]
+    row += [7, naive, 8, 100, 8, "a", 0.5, 0.9, 8, 1, 9, "b", 1.0, 0.9, 8, 2, None]
+    builder = RowBuilder(options=ExportOptions(format=fmt), batches={}, variants={}, for_json=True)
+    record = builder.build(tuple(row))
+    assert _stamps(record) == {
+        "created_at": naive.replace(tzinfo=UTC),
+        **({"pair_created_at": naive.replace(tzinfo=UTC)} if fmt == "raw" else {}),
+    }
+    assert orjson.dumps(record["created_at"]) == b'"2024-05-06T07:08:09.123456+00:00"'
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_jsonl_timestamps_carry_their_offset_streamed_and_in_a_job_file(
+    api, batch, annotator, settings, tmp_path, fmt
+):
+    comparison = judge(batch=batch, annotator=annotator)
+    streamed, filed = _streamed_and_filed(api, settings, tmp_path, format=fmt)
+    assert streamed == filed
+    stamps = _stamps(orjson.loads(streamed.splitlines()[0]))
+    assert len(stamps) == (2 if fmt == "raw" else 1)
+    for value in stamps.values():
+        assert ISO_8601_WITH_OFFSET.fullmatch(value), value
+    assert datetime.fromisoformat(stamps["created_at"]) == comparison.created_at
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_parquet_timestamps_are_utc_streamed_and_in_a_job_file(
+    api, batch, annotator, settings, tmp_path, fmt
+):
+    comparison = judge(batch=batch, annotator=annotator)
+    streamed, filed = _streamed_and_filed(api, settings, tmp_path, format=fmt, file_type="parquet")
+    for data in (streamed, filed):
+        table = pq.read_table(io.BytesIO(data))
+        stamps = _stamps(table.to_pylist()[0])
+        assert len(stamps) == (2 if fmt == "raw" else 1)
+        for name in stamps:
+            assert table.schema.field(name).type == pa.timestamp("us", tz="UTC")
+        assert stamps["created_at"] == comparison.created_at
+        assert stamps["created_at"].utcoffset() == timedelta(0)
