@@ -80,6 +80,24 @@ class CardBuilder:
         }
 
 
+def _margins_text(scheme: str, margins: dict[str, float] | None) -> str:
+    if margins is None:
+        return f"`{scheme}`: no margin column"
+    values = ", ".join(f"{strength} {round(margin, 3):g}" for strength, margin in margins.items())
+    return f"`{scheme}` (Llama 2, Table 27): {values}"
+
+
+def _filter_text(value) -> str:
+    """A filter's value in words: "none" when not set, "yes"/"no", lists comma-separated."""
+    if value is None or value == []:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "`" + ", ".join(map(str, value)) + "`"
+    return f"`{value}`"
+
+
 def card_readme(card: dict) -> str:
     """The card as a README.md (Hugging Face dataset-card style)."""
     lines = [
@@ -97,7 +115,7 @@ def card_readme(card: dict) -> str:
         "",
         f"- Rows: **{card['rows']}**, format `{card['format']}`, file type `{card['file_type']}`",
         f"- Exported at: {card['exported_at']}",
-        f"- Margin scheme: `{card['margin_scheme']}` (Llama 2, Table 27): {card['margins']}",
+        f"- Margin scheme: {_margins_text(card['margin_scheme'], card['margins'])}",
         f"- Overlapping judgments of one pair: `{card['overlap']}`",
         "- Split by dialogue (pool pairs by pool item): "
         f"test fraction {card['split']['test_fraction']}, seed {card['split']['seed']}",
@@ -106,7 +124,7 @@ def card_readme(card: dict) -> str:
         "## Filters",
         "",
     ]
-    lines += [f"- {key}: `{value}`" for key, value in card["filters"].items()]
+    lines += [f"- {key}: {_filter_text(value)}" for key, value in card["filters"].items()]
     for key, counts in card["counts"].items():
         if not counts:
             continue

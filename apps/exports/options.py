@@ -20,18 +20,19 @@ STRENGTH_ORDER = (
 )
 
 # Llama 2, Table 27: the margin m(r) in -log(sigmoid(r_chosen - r_rejected - m(r))).
+# Keyed by the plain strength value, as stored and exported (not the enum member).
 MARGINS: dict[str, dict[str, float] | None] = {
     "small": {
-        Strength.SIGNIFICANTLY_BETTER: 1.0,
-        Strength.BETTER: 2 / 3,
-        Strength.SLIGHTLY_BETTER: 1 / 3,
-        Strength.NEGLIGIBLY_BETTER_OR_UNSURE: 0.0,
+        Strength.SIGNIFICANTLY_BETTER.value: 1.0,
+        Strength.BETTER.value: 2 / 3,
+        Strength.SLIGHTLY_BETTER.value: 1 / 3,
+        Strength.NEGLIGIBLY_BETTER_OR_UNSURE.value: 0.0,
     },
     "large": {
-        Strength.SIGNIFICANTLY_BETTER: 3.0,
-        Strength.BETTER: 2.0,
-        Strength.SLIGHTLY_BETTER: 1.0,
-        Strength.NEGLIGIBLY_BETTER_OR_UNSURE: 0.0,
+        Strength.SIGNIFICANTLY_BETTER.value: 3.0,
+        Strength.BETTER.value: 2.0,
+        Strength.SLIGHTLY_BETTER.value: 1.0,
+        Strength.NEGLIGIBLY_BETTER_OR_UNSURE.value: 0.0,
     },
     "none": None,
 }
