@@ -208,6 +208,29 @@ def test_it_edits_a_batch_and_its_assignment(staff_client, boss, batch):
     assert "Batch edited" in history and "boss" in history
 
 
+def test_the_history_shows_each_change_as_field_old_new_in_plain_words(staff_client, batch):
+    ann = UserFactory(username="ann")
+    old_name = batch.name
+    data = form_data(
+        name="Renamed", max_turns="2", annotators=[str(ann.pk)], **{"sampling_a-top_p": "0.5"}
+    )
+    del data["open_to_all_annotators"]
+    assert staff_client.post(f"/manage/batches/{batch.pk}/edit/", data).status_code == 302
+    assert staff_client.post(f"/manage/batches/{batch.pk}/close/").status_code == 302
+    html = staff_client.get(f"/manage/batches/{batch.pk}/edit/").content.decode()
+    history = re.search(r'<table class="grid" id="batch-history">.*?</table>', html, re.S)[0]
+    for line in (
+        f"name: {old_name} -&gt; Renamed",
+        "max turns: 3 -&gt; 2",
+        "open to all annotators: yes -&gt; no",
+        "annotators: none -&gt; ann",
+        "side A top p: 0.9 -&gt; 0.5",
+        "status: open -&gt; closed",
+    ):
+        assert f"<li>{line}</li>" in history, line
+    assert "{" not in history and "[" not in history and "True" not in history
+
+
 def test_it_explains_that_overlap_is_fixed_once_there_is_a_pool(staff_client, batch):
     pool_item_add(batch)
     response = staff_client.post(f"/manage/batches/{batch.pk}/edit/", form_data(overlap="3"))
