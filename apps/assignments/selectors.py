@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.dialogues.models import Sample
+from apps.dialogues.selectors import sample_shown
 from apps.preferences.models import Comparison
 
 from .models import Lease
@@ -31,8 +32,8 @@ def lease_view(*, lease: Lease) -> dict:
         "batch": lease.batch,
         "track": lease.batch.track,
         "context": samples[right_slot].pair.context,
-        "left": {"text": samples[lease.left_slot].text},
-        "right": {"text": samples[right_slot].text},
+        "left": sample_shown(sample=samples[lease.left_slot]),
+        "right": sample_shown(sample=samples[right_slot]),
         "expires_at": lease.expires_at,
         "expired": lease.expires_at <= timezone.now(),
         "status": lease.status,

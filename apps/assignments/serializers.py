@@ -12,6 +12,10 @@ class MessageSerializer(serializers.Serializer):
 
 class ResponseSerializer(serializers.Serializer):
     text = serializers.CharField()
+    html = serializers.CharField(help_text="The text as sanitised Markdown, ready to show.")
+    finish_reason = serializers.CharField(
+        help_text='"stop": the model ended the response; "length": cut at the token limit.'
+    )
 
 
 class LeaseOutputSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from django.db.models import QuerySet
 
+from apps.core.markdown import markdown_render
+
 from .models import Dialogue, Pair, Sample
 
 
@@ -30,6 +32,21 @@ def pair_open(*, dialogue: Dialogue) -> Pair | None:
     return pair
 
 
+def sample_shown(*, sample: Sample) -> dict:
+    """One response as annotators see it: its text, that text as sanitised Markdown, and
+    why it ended ("length": cut at max_new_tokens, "stop": the model ended it, "" not yet).
+
+    A running sample carries its partial text, so the page can show it growing.
+    """
+    text = sample.text if sample.status != Sample.Status.FAILED else ""
+    done = sample.status == Sample.Status.DONE
+    return {
+        "text": text,
+        "html": markdown_render(text),
+        "finish_reason": sample.finish_reason if done else "",
+    }
+
+
 def pair_state(*, pair: Pair) -> dict:
     """What the annotation page needs to show a pair, in screen order (no variant names)."""
     samples = {s.slot: s for s in pair.samples.all()}
@@ -39,8 +56,7 @@ def pair_state(*, pair: Pair) -> dict:
         sample = samples[slot]
         sides[side] = {
             "status": sample.status,
-            # Running samples carry their partial text, so the page can show it growing.
-            "text": sample.text if sample.status != Sample.Status.FAILED else "",
+            **sample_shown(sample=sample),
             "error": sample.error if sample.status == Sample.Status.FAILED else "",
             "retrying": bool(sample.error) and sample.status == Sample.Status.PENDING,
         }

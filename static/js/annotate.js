@@ -13,9 +13,14 @@
   const started = Date.now();
   let readyAt = pair.dataset.state === "ready" ? Date.now() : null;
 
-  function showText(side, text) {
-    // textContent, never innerHTML: model output is untrusted.
-    document.getElementById(side + "-text").textContent = text;
+  const shown = { left: null, right: null };
+
+  function showResponse(side, html) {
+    // Model output is untrusted: the server sends it as Markdown sanitised by nh3 (see
+    // apps/core/markdown.py), and the enforced CSP would still block any script in it.
+    if (shown[side] === html) return; // unchanged: keep the reader's selection
+    document.getElementById(side + "-text").innerHTML = html;
+    shown[side] = html;
   }
 
   function render(state) {
@@ -29,7 +34,8 @@
     ["left", "right"].forEach(function (side) {
       const box = document.getElementById(side + "-text");
       box.classList.toggle("streaming", state[side].status === "running");
-      if (state[side].text || state[side].status === "done") showText(side, state[side].text);
+      if (state[side].text || state[side].status === "done") showResponse(side, state[side].html);
+      document.getElementById(side + "-cut").hidden = state[side].finish_reason !== "length";
     });
     if (state.state === "ready") {
       submit.disabled = false;

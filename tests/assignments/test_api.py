@@ -139,3 +139,16 @@ def test_a_reclaim_after_expiry_resolves_to_one_judgment_over_the_api(annotator,
     assert Comparison.objects.filter(pair=pair).count() == 1
     assert client.get("/api/queue/leases/").json() == []
     assert ids["new"] == ids["old"]  # the re-claim reopened the lease that ran out
+
+
+def test_the_lease_answer_gives_each_response_as_html_and_says_when_it_was_cut(annotator):
+    batch = BatchFactory()
+    pair = pool_pair_ready(batch, texts=("*Red*", "*Red*"))
+    pair.samples.update(finish_reason="length")
+    body = _claim(_client(annotator), batch).json()
+    for side in ("left", "right"):
+        assert body[side] == {
+            "text": "*Red*",
+            "html": "<p><em>Red</em></p>",
+            "finish_reason": "length",
+        }

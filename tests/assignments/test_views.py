@@ -57,7 +57,9 @@ def _expire(lease: Lease) -> None:
 
 
 def _side_text(html: str, side: str) -> str:
-    return re.search(rf'id="{side}-text">(.*?)</div>', html, re.S).group(1)
+    """The response's text, without the Markdown's HTML tags."""
+    shown = re.search(rf'id="{side}-text"[^>]*>(.*?)</div>', html, re.S).group(1)
+    return re.sub(r"<[^>]+>", "", shown)
 
 
 def _flashes(response) -> str:
@@ -246,9 +248,27 @@ def test_model_output_prompts_and_guidelines_stay_escaped(client_ann):
     html = client_ann.get(reverse("queue:lease", args=[lease.pk])).content.decode()
     assert "<script>window.__pwned" not in html
     assert "<script>x()</script>" not in html
-    assert "onerror=" not in html.replace("onerror=&quot;", "")
+    assert not re.search(r"<[^>]*\sonerror=", html)  # as text only, never in a tag
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "<script" not in re.sub(r'<script src="/static/[^"]+" defer></script>', "", html)
+
+
+def test_the_page_shows_responses_as_markdown_and_says_which_was_cut(client_ann, batch):
+    context = [
+        {"role": "user", "content": "Show me code"},
+        {"role": "assistant", "content": "- earlier\n- list"},
+        {"role": "user", "content": "مرحبا"},
+    ]
+    pair = pool_pair_ready(batch, context=context, texts=("```\nx = 1\n```", "*fine*"))
+    pair.samples.filter(slot="a").update(finish_reason="length")
+    lease = _set_left(_claim(client_ann, batch), "a")
+    html = client_ann.get(reverse("queue:lease", args=[lease.pk])).content.decode()
+    assert '<div class="response-text markdown" id="left-text" dir="auto"><pre><code>x = 1' in html
+    assert "<p><em>fine</em></p>" in html
+    assert "<li>earlier</li>" in html  # an assistant turn of the context
+    assert '<div class="text" dir="auto">مرحبا</div>' in html
+    assert '<p class="cut-note" id="left-cut">Cut off at the token limit.</p>' in html
+    assert 'id="right-cut"' not in html
 
 
 def test_another_annotators_lease_is_404_everywhere(client, batch, annotator, other_annotator):

@@ -135,3 +135,57 @@ def test_the_next_turn_is_refused_beyond_the_turn_limit(client_ann, annotator):
         reverse("dialogues:continue", args=[pair.dialogue_id]), {"text": "more"}
     )
     assert response.status_code == 400
+
+
+MARKDOWN = "Here:\n\n```\nprint(1)\n```\n\n- first\n- second\n\n[x](javascript:alert(1))"
+
+
+def test_responses_show_as_sanitised_markdown_each_with_its_own_direction(
+    client_ann, batch, annotator
+):
+    pair = samples_finish(
+        services.dialogue_start(batch=batch, annotator=annotator, text="مرحبا"),
+        texts=(MARKDOWN, "plain"),
+    )
+    html = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
+    assert "<pre><code>print(1)\n</code></pre>" in html
+    assert "<li>first</li>" in html
+    assert "javascript:" not in html
+    assert html.count('dir="auto"') >= 3  # the prompt and both responses
+
+
+def test_an_earlier_chosen_response_shows_as_markdown_in_the_transcript(
+    client_ann, batch, annotator
+):
+    pair = samples_finish(
+        services.dialogue_start(batch=batch, annotator=annotator, text="Hi"),
+        texts=(MARKDOWN, MARKDOWN),
+    )
+    client_ann.post(
+        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+    )
+    html = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
+    assert '<div class="text markdown" dir="auto"><p>Here:</p>\n<pre><code>print(1)' in html
+
+
+def test_the_status_endpoint_carries_the_sanitised_html_and_the_finish_reason(
+    client_ann, batch, annotator
+):
+    pair = samples_finish(
+        services.dialogue_start(batch=batch, annotator=annotator, text="Hi"),
+        texts=("*a* <script>x()</script>", "*a* <script>x()</script>"),
+    )
+    pair.samples.update(finish_reason="length")
+    data = client_ann.get(reverse("dialogues:pair-status", args=[pair.pk])).json()
+    for side in ("left", "right"):
+        assert data[side]["html"] == "<p><em>a</em> &lt;script&gt;x()&lt;/script&gt;</p>"
+        assert data[side]["finish_reason"] == "length"
+
+
+def test_a_response_cut_at_the_token_limit_says_so_under_it(client_ann, batch, annotator):
+    pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
+    pair.samples.filter(slot=pair.left_slot).update(finish_reason="length")
+    pair.samples.exclude(slot=pair.left_slot).update(finish_reason="stop")
+    html = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
+    assert '<p class="cut-note" id="left-cut">Cut off at the token limit.</p>' in html
+    assert '<p class="cut-note" id="right-cut" hidden>Cut off' in html

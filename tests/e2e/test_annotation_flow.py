@@ -16,6 +16,7 @@ from django.conf import settings
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from apps.core.markdown import markdown_render
 from apps.dialogues.models import Dialogue, Pair, Sample
 from apps.preferences.models import Comparison, Strength
 from tests.factories import BatchFactory, SamplingConfigFactory, UserFactory
@@ -76,8 +77,8 @@ def assert_screen_shows(page, pair: Pair) -> tuple[Sample, Sample]:
         assert 0 <= sample.completion_tokens <= MAX_NEW_TOKENS
         assert sample.worker, "the sample was not claimed by a worker"
     assert left.text or right.text, "the model generated two empty responses"
-    assert page.locator("#left-text").text_content() == left.text
-    assert page.locator("#right-text").text_content() == right.text
+    assert page.locator("#left-text").inner_html() == markdown_render(left.text)
+    assert page.locator("#right-text").inner_html() == markdown_render(right.text)
     expect(page.locator("#pair-progress")).to_be_hidden()
     expect(page.locator("#submit-judgment")).to_be_enabled()
     return left, right
@@ -133,7 +134,9 @@ def test_two_turn_dialogue_judged_by_keyboard_then_mouse(live_server, celery_wor
     continue_form = page.locator("#continue-form")
     expect(continue_form).to_be_visible()
     expect(page.locator("#transcript .turn-assistant .text")).to_have_count(1)
-    assert page.locator("#transcript .turn-assistant .text").text_content() == right1.text
+    assert page.locator("#transcript .turn-assistant .text").inner_html() == markdown_render(
+        right1.text
+    )
 
     # Write the second user turn and send it with the button.
     continue_form.locator("textarea[name=text]").press_sequentially(SECOND_PROMPT)
