@@ -33,6 +33,14 @@ from .models import JudgmentSlot, Lease
 
 FLAGS_TO_WITHDRAW = 2  # distinct annotators flagging a pair take its unjudged slots out
 MAX_NOTE_CHARS = 2000
+LATE_MESSAGE = (
+    "Your lease ran out and this pair already has all the judgments it needs, so "
+    "your judgment was not stored. Thank you: take the next pair."
+)
+CLOSED_LATE_MESSAGE = (
+    "Your lease ran out and this batch is closed, so your judgment was not stored. "
+    "Thank you for your work on it."
+)
 
 
 class LeaseLimitReached(ValidationError):
@@ -208,13 +216,16 @@ def lease_submit(
     left_is_safe=None,
     right_is_safe=None,
 ) -> SubmitOutcome:
-    """Store the judgment of a leased pair once, however often the same submit is retried."""
+    """Store the judgment of a leased pair once, however often the same submit is retried.
+
+    A lease that ran out still stores its judgment if the pair needs one, unless the batch was
+    closed meanwhile: a closed batch takes judgments only on leases that have not run out.
+    """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise ValidationError(
             {"idempotency_key": "Send an idempotency key of 1 to 100 characters."}
         )
-    rejected = False
     with transaction.atomic():
         lease = (
             Lease.objects.select_for_update(of=("self",))
@@ -235,13 +246,17 @@ def lease_submit(
                 f"This pair is no longer yours to judge ({lease.get_status_display().lower()})."
             )
         now = timezone.now()
-        slot = _slot_for_submit(lease=lease, annotator=annotator, now=now)
+        batch_open = lease.pair.batch.status == Batch.Status.OPEN
+        # A closed batch hands out nothing new: no slot for a lease that ran out.
+        live = batch_open or now <= lease.expires_at
+        slot = _slot_for_submit(lease=lease, annotator=annotator, now=now) if live else None
+        rejected = ""
         if slot is None:
+            rejected = LATE_MESSAGE if batch_open else CLOSED_LATE_MESSAGE
             lease.status = Lease.Status.LATE_REJECTED
             lease.ended_at = now
             lease.idempotency_key = key
             lease.save(update_fields=["status", "ended_at", "idempotency_key"])
-            rejected = True
         else:
             comparison = comparison_record(
                 pair=lease.pair,
@@ -265,10 +280,7 @@ def lease_submit(
                 update_fields=["status", "slot", "comparison", "idempotency_key", "ended_at"]
             )
     if rejected:
-        raise LateSubmitRejected(
-            "Your lease ran out and this pair already has all the judgments it needs, so "
-            "your judgment was not stored. Thank you: take the next pair."
-        )
+        raise LateSubmitRejected(rejected)
     return SubmitOutcome(comparison=comparison, replayed=False, late=now > lease.expires_at)
 
 

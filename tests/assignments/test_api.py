@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from apps.accounts.services import api_token_create
 from apps.assignments.models import JudgmentSlot, Lease
 from apps.assignments.services import leases_expire
+from apps.batches.models import Batch
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, pool_pair_ready
 
@@ -139,6 +140,23 @@ def test_a_reclaim_after_expiry_resolves_to_one_judgment_over_the_api(annotator,
     assert Comparison.objects.filter(pair=pair).count() == 1
     assert client.get("/api/queue/leases/").json() == []
     assert ids["new"] == ids["old"]  # the re-claim reopened the lease that ran out
+
+
+def test_a_closed_batch_takes_judgments_only_on_leases_that_have_not_run_out(annotator):
+    batch = BatchFactory()
+    pool_pair_ready(batch)
+    pool_pair_ready(batch)
+    client = _client(annotator)
+    live_id, ran_out_id = (_claim(client, batch).json()["id"] for _ in range(2))
+    _ran_out_and_swept(ran_out_id)
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
+    assert _claim(client, batch).status_code == 404
+    url = "/api/queue/leases/{}/submit/"
+    kept = client.post(url.format(live_id), ANSWER, format="json", HTTP_IDEMPOTENCY_KEY="a")
+    assert kept.status_code == 201 and kept.json()["late"] is False
+    late = client.post(url.format(ran_out_id), ANSWER, format="json", HTTP_IDEMPOTENCY_KEY="b")
+    assert late.status_code == 409 and "batch is closed" in late.json()["detail"]
+    assert Comparison.objects.count() == 1
 
 
 def test_the_lease_answer_gives_each_response_as_html_and_says_when_it_was_cut(annotator):

@@ -332,3 +332,47 @@ def test_the_database_allows_one_lease_per_annotator_and_pair_unless_released(an
     second.status = Lease.Status.OPEN
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
+
+
+# --- A closed batch --------------------------------------------------------------------------
+
+
+def _close(batch) -> None:
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
+
+
+def test_a_closed_batch_hands_out_no_claim_and_no_next(annotator):
+    batch = BatchFactory()
+    pool_pair_ready(batch)
+    pool_pair_ready(batch)
+    held = services.lease_claim(batch=batch, annotator=annotator)
+    _close(batch)
+    with pytest.raises(Batch.DoesNotExist):
+        services.lease_claim(batch=batch, annotator=annotator)
+    with pytest.raises(Batch.DoesNotExist):
+        services.lease_next(batch=batch, annotator=annotator)
+    assert list(Lease.objects.values_list("pk", flat=True)) == [held.pk]
+
+
+def test_a_closed_batch_takes_a_judgment_while_its_lease_lasts(annotator):
+    batch = BatchFactory()
+    pool_pair_ready(batch)
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    _close(batch)
+    outcome = _submit(lease, annotator)
+    assert not outcome.late and Comparison.objects.count() == 1
+
+
+@pytest.mark.parametrize("swept", [False, True])
+def test_a_closed_batch_refuses_a_judgment_after_the_lease_ran_out(annotator, swept):
+    batch = BatchFactory()
+    pool_pair_ready(batch)
+    lease = services.lease_claim(batch=batch, annotator=annotator)
+    _expire(lease)
+    if swept:
+        services.leases_expire()
+    _close(batch)
+    with pytest.raises(services.LateSubmitRejected, match="batch is closed"):
+        _submit(lease, annotator)
+    assert Lease.objects.get(pk=lease.pk).status == "late_rejected"
+    assert not Comparison.objects.exists()

@@ -638,3 +638,39 @@ def test_the_pages_before_and_after_a_reclaim_store_one_judgment(client_ann, ann
     assert "You already submitted a judgment for this pair." in refused.content.decode()
     assert Comparison.objects.filter(pair=pair).count() == 1
     assert not Lease.objects.filter(annotator=annotator, status="open").exists()
+
+
+# --- A closed batch --------------------------------------------------------------------------
+
+
+def _close(batch) -> None:
+    type(batch).objects.filter(pk=batch.pk).update(status="closed")
+
+
+def test_a_closed_batch_takes_the_judgment_of_a_lease_that_has_not_run_out(client_ann, batch):
+    pool_pair_ready(batch)
+    pool_pair_ready(batch)
+    lease = _claim(client_ann, batch)
+    _close(batch)
+    html = client_ann.get(reverse("queue:lease", args=[lease.pk])).content.decode()
+    assert "This batch is closed: you can still judge this pair until your lease ends." in html
+    response = _judge(client_ann, lease)
+    assert response.status_code == 302 and response["Location"] == reverse("batches:list")
+    assert Comparison.objects.count() == 1
+    assert Lease.objects.count() == 1  # nothing new handed out
+    assert _next(client_ann, batch).status_code == 404
+
+
+def test_a_closed_batch_refuses_a_late_judgment_and_says_why(client_ann, batch):
+    pool_pair_ready(batch)
+    lease = _claim(client_ann, batch)
+    _expire(lease)
+    _close(batch)
+    html = client_ann.get(reverse("queue:lease", args=[lease.pk])).content.decode()
+    assert "this batch is closed, so a judgment sent now is not stored" in html
+    response = _judge(client_ann, lease)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'id="late-rejected"' in html and "the batch was closed" in html
+    assert 'id="next-pair"' not in html  # nothing new to hand out
+    assert not Comparison.objects.exists()
