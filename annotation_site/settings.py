@@ -144,7 +144,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE_PER_TOKEN", default="600/minute")},
     # `format` is an export option (trl, hh, ...), not a renderer switch.
     "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# Deepest nesting of arrays and objects accepted in an API body or a pool-file row.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pairwise API",
     "DESCRIPTION": "Batches, comparisons and preference-dataset exports.",

@@ -8,7 +8,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 
 from .models import ExportJob
+from .pagination import ByIdCursorPagination
 from .selectors import batches_visible_to, comparisons_selected, export_job_get_for, export_jobs_for
 from .serializers import (
     BatchOutputSerializer,
@@ -24,22 +24,10 @@ from .serializers import (
     ComparisonOutputSerializer,
     ExportJobOutputSerializer,
     ExportParamsSerializer,
-    PageSizeSerializer,
     query_check,
 )
 from .services import export_job_create
 from .streams import CONTENT_TYPES, export_bytes, export_card, export_filename
-
-
-class ByIdCursorPagination(CursorPagination):
-    ordering = "pk"
-    page_size = 100
-    page_size_query_param = "page_size"
-
-    def get_page_size(self, request) -> int:
-        params = PageSizeSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        return params.validated_data.get("page_size", self.page_size)
 
 
 def _visible(request):
@@ -91,7 +79,8 @@ class BatchDetailApi(APIView):
 
 class ComparisonListApi(APIView):
     @extend_schema(
-        parameters=[ComparisonFilterSerializer], responses=ComparisonOutputSerializer(many=True)
+        parameters=[ComparisonFilterSerializer, OpenApiParameter("cursor", str)],
+        responses=ComparisonOutputSerializer(many=True),
     )
     def get(self, request):
         params = _params(request, ComparisonFilterSerializer, "comparisons")

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.core.json_depth import json_nests_deeper_than
+
 MAX_CATEGORY_CHARS = 100  # PoolItem.category
 ROLES = ("user", "assistant")
 # Lone surrogates cannot be stored as UTF-8 (PostgreSQL refuses them): JSON escapes like
@@ -107,7 +109,10 @@ def _finite_float(text: str) -> float:
 
 
 def json_loads_strict(text: str, *, what: str) -> Any:
-    """Strict JSON: no NaN or Infinity (PostgreSQL's jsonb refuses them)."""
+    """Strict JSON: no NaN or Infinity (PostgreSQL's jsonb refuses them), and no deeper than
+    JSON_MAX_DEPTH (deeper metadata would break the pages that show it)."""
+    if json_nests_deeper_than(text, max_depth=settings.JSON_MAX_DEPTH):
+        raise RowError(f"{what} nests deeper than {settings.JSON_MAX_DEPTH} levels")
     try:
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:

@@ -1,6 +1,8 @@
 """Bad and hostile input: a clear 4xx naming the field, and nothing changed."""
 
+import base64
 import json
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -10,12 +12,13 @@ from apps.dialogues.models import Dialogue, Pair
 from apps.dialogues.services import dialogue_start
 from apps.exports.models import ExportJob
 from apps.preferences.models import Comparison
-from tests.factories import BatchFactory, UserFactory, samples_finish
+from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 HUGE_ID = 10**20  # past a bigint
 RTL = "\u202e"  # right-to-left override
 LONE_SURROGATE_JSON = '"\\ud800"'  # valid JSON, not valid UTF-16 text
 OVERSIZED = "x" * 1_000_000
+DEEP_JSON = "[" * 1200 + "]" * 1200  # 2.4 KB; once a RecursionError (500) in the parser
 
 
 @pytest.fixture
@@ -212,3 +215,35 @@ def test_it_answers_a_judgment_of_another_users_pair_with_a_404(client, world):
 def test_it_answers_huge_ids_on_pages_with_a_404(client, world, url):
     client.force_login(world["ann"])
     assert client.get(url).status_code == 404
+
+
+def _cursor(raw: str) -> str:
+    """A cursor as DRF encodes one (base64 of a query string), with crafted contents."""
+    return quote(base64.b64encode(raw.encode()).decode())
+
+
+CRAFTED_CURSORS = ["p=abc", "p=", "p=1.5", f"p={10**30}", "o=5&r=1&p=%00", "o=-1", "r=maybe"]
+
+
+@pytest.mark.parametrize("url", ["/api/batches/", "/api/comparisons/"])
+@pytest.mark.parametrize("raw", CRAFTED_CURSORS)
+def test_it_answers_a_crafted_cursor_with_a_404(client, world, url, raw):
+    response = client.get(
+        f"{url}?cursor={_cursor(raw)}", HTTP_AUTHORIZATION=f"Token {world['key']}"
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}
+
+
+def test_it_refuses_a_deeply_nested_json_body_at_the_parser(client, world):
+    pool_pair_ready(world["batch"])
+    auth = f"Token {world['bob_key']}"
+    lease = client.post(f"/api/queue/batches/{world['batch'].pk}/claim/", HTTP_AUTHORIZATION=auth)
+    before = _snapshot()
+    for url in ("/api/exports/jobs/", f"/api/queue/leases/{lease.json()['id']}/submit/"):
+        response = client.post(
+            url, DEEP_JSON, content_type="application/json", HTTP_AUTHORIZATION=auth
+        )
+        assert response.status_code == 400, url
+        assert "nested deeper than" in response.json()["detail"]
+    assert _snapshot() == before

@@ -1,5 +1,6 @@
 """Schemathesis fuzzes every operation of the OpenAPI schema: no input gives a 5xx."""
 
+import base64
 import json
 from collections import Counter
 
@@ -18,6 +19,18 @@ from tests.factories import UserFactory
 from .conftest import judge
 
 EXAMPLES_PER_OPERATION = 100
+# Inputs the generator would not find; each was once a 500.
+CRAFTED_CURSOR = base64.b64encode(b"p=abc").decode()  # a position that is not a primary key
+DEEP_JSON = ("[" * 1200 + "]" * 1200).encode()  # 2.4 KB that made the JSON decoder recurse
+
+
+def hostile_cases(operation):
+    """A crafted cursor for each operation that pages, a deep body for each that takes JSON."""
+    path = {parameter.name: 1 for parameter in operation.path_parameters}
+    if any(parameter.name == "cursor" for parameter in operation.query):
+        yield operation.Case(path_parameters=path, query={"cursor": CRAFTED_CURSOR})
+    if any(body.media_type == "application/json" for body in operation.body):
+        yield operation.Case(path_parameters=path, body=DEEP_JSON, media_type="application/json")
 
 
 @pytest.fixture
@@ -67,6 +80,10 @@ def test_the_api_answers_generated_requests_without_server_errors(batch, wsgi_ap
             assert response.status_code < 500, (label, case.path_parameters, case.query)
 
         call()
+        for case in hostile_cases(operation):
+            response = case.call(headers={"Authorization": f"Token {key}"})
+            calls.append((case.operation.label, response.status_code))
+            assert response.status_code in (400, 404), (case.operation.label, response.text)
 
     print(f"fuzz: {len(calls)} requests over {len({label for label, _ in calls})} operations")
     statuses = Counter(status for _, status in calls)

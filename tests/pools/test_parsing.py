@@ -84,7 +84,7 @@ def test_it_ignores_a_utf8_byte_order_mark():
         (b'{"prompt": "x",}', "malformed JSON in line: Expecting property name"),
         (b'{"prompt": "x", "n": NaN}', "NaN is not valid JSON"),
         (b'{"prompt": "x", "n": 1e999}', "out of range"),
-        (b"[" * 100_000, "nested too deeply"),
+        (b"[" * 100_000, "line nests deeper than 32 levels"),
         (b'["prompt"]', "expected a JSON object, got a list"),
         (b'{"prompt": 3}', '"prompt" must be a string, got a number'),
         (b'{"prompt": ""}', '"prompt" is empty'),
@@ -117,6 +117,29 @@ def test_it_reports_each_kind_of_bad_jsonl_line_with_its_number(line, message):
     error = refused(jsonl({"prompt": "good"}, b"", line, {"prompt": "good"}))
     assert [(e.line, message in e.message) for e in error.lines] == [(3, True)], error.lines
     assert "nothing was imported" in error.message
+
+
+def test_it_reports_a_line_nested_deeper_than_the_limit(settings):
+    """Deep metadata was accepted once, then broke the pool item's admin page."""
+    deep = '{"prompt": "x", "metadata": {"tree": ' + "[" * 900 + "]" * 900 + "}}"
+    settings.JSON_MAX_DEPTH = 4
+    at_limit = {"prompt": "x", "metadata": {"a": {"b": [1]}}}  # 4 levels
+    error = refused(
+        jsonl(at_limit, {"prompt": "x", "metadata": {"a": {"b": [[1]]}}}, deep.encode())
+    )
+    assert [(e.line, e.message) for e in error.lines] == [
+        (2, "line nests deeper than 4 levels"),
+        (3, "line nests deeper than 4 levels"),
+    ]
+
+
+def test_it_reports_a_csv_messages_cell_nested_deeper_than_the_limit(settings):
+    settings.JSON_MAX_DEPTH = 3
+    cell = '[{""role"": ""user"", ""content"": ""x"", ""extra"": [[1]]}]'
+    error = refused(f'messages\n"{cell}"\n'.encode(), "csv")
+    assert [(e.line, e.message) for e in error.lines] == [
+        (2, '"messages" nests deeper than 3 levels')
+    ]
 
 
 def test_it_refuses_a_prompt_over_the_character_limit(settings):
