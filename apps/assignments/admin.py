@@ -1,16 +1,18 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
+
 from .models import JudgmentSlot, Lease
 
 
 @admin.register(JudgmentSlot)
-class JudgmentSlotAdmin(admin.ModelAdmin):
+class JudgmentSlotAdmin(ReadOnlyAdmin):
     list_display = ["id", "batch", "pair", "index", "status", "annotator", "lease_expires_at"]
     list_filter = ["status", "batch"]
 
 
 @admin.register(Lease)
-class LeaseAdmin(admin.ModelAdmin):
+class LeaseAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "batch",
@@ -25,4 +27,3 @@ class LeaseAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "flag_reason", "batch"]
     search_fields = ["skip_reason", "flag_note"]
-    readonly_fields = ["slot", "pair", "batch", "annotator", "comparison"]

@@ -1,25 +1,31 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+
 from .models import Dialogue, Pair, Sample, Turn
 
 
-class TurnInline(admin.TabularInline):
+class TurnInline(ReadOnlyTabularInline):
     model = Turn
-    extra = 0
     fields = ["index", "role", "text", "source_sample"]
-    readonly_fields = fields
 
 
 @admin.register(Dialogue)
-class DialogueAdmin(admin.ModelAdmin):
+class DialogueAdmin(ReadOnlyAdmin):
     list_display = ["id", "batch", "annotator", "status", "created_at"]
     list_filter = ["status", "batch"]
     inlines = [TurnInline]
 
 
-class SampleInline(admin.TabularInline):
+@admin.register(Turn)
+class TurnAdmin(ReadOnlyAdmin):
+    list_display = ["id", "dialogue", "index", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["text"]
+
+
+class SampleInline(ReadOnlyTabularInline):
     model = Sample
-    extra = 0
     fields = [
         "slot",
         "variant",
@@ -33,18 +39,17 @@ class SampleInline(admin.TabularInline):
         "error",
         "text",
     ]
-    readonly_fields = fields
 
 
 @admin.register(Pair)
-class PairAdmin(admin.ModelAdmin):
+class PairAdmin(ReadOnlyAdmin):
     list_display = ["id", "batch", "dialogue", "pool_item", "left_slot", "ready_at", "created_at"]
     list_filter = ["batch"]
     inlines = [SampleInline]
 
 
 @admin.register(Sample)
-class SampleAdmin(admin.ModelAdmin):
+class SampleAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "pair",

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
+
 from .models import Comparison
 
 
 @admin.register(Comparison)
-class ComparisonAdmin(admin.ModelAdmin):
+class ComparisonAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "batch",
@@ -18,7 +20,6 @@ class ComparisonAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["track", "strength", "batch"]
-    readonly_fields = [f.name for f in Comparison._meta.fields]
 
     @admin.display(description="chosen shown on")
     def left_shown(self, obj: Comparison) -> str:

@@ -178,6 +178,22 @@ ADMIN_EXPECTED: dict[str, dict[str, set[int]]] = {
     # The audit log is append-only: staff read it, nobody adds or deletes events by hand.
     "GET admin:audit_auditevent_add": ADMIN_REFUSED | {"staff": {403}},
     "GET admin:audit_auditevent_delete": ADMIN_REFUSED | {"staff": {403}},
+    # Collected data is evidence: staff list and view it, nobody adds, changes or deletes it.
+    **{
+        f"{method} admin:{model}_{view}": ADMIN_REFUSED | {"staff": {403}}
+        for model in (
+            "preferences_comparison",
+            "dialogues_dialogue",
+            "dialogues_turn",
+            "dialogues_pair",
+            "dialogues_sample",
+            "pools_poolupload",
+            "pools_poolitem",
+            "assignments_lease",
+            "assignments_judgmentslot",
+        )
+        for method, view in (("GET", "add"), ("GET", "delete"), ("POST", "change"))
+    },
 }
 ADMIN_DEFAULT = ADMIN_REFUSED | {"staff": {200, 302}}
 
