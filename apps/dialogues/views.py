@@ -9,6 +9,7 @@ from apps.batches.models import Batch
 from apps.batches.selectors import batch_get_open
 from apps.preferences.forms import JudgmentForm
 from apps.preferences.models import Strength
+from apps.preferences.selectors import pair_judging_closes_at
 
 from . import selectors, services
 from .forms import UserTurnForm
@@ -64,6 +65,7 @@ def render_dialogue(request, dialogue: Dialogue, *, turn_form=None, judgment_for
         "judgment_form": judgment_form or JudgmentForm(),
         "turns_used": (len(turns) + 1) // 2,
         "pair_view": selectors.pair_state(pair=pair) if pair else None,
+        "judging_closes_at": pair_judging_closes_at(pair=pair) if pair else None,
         "strength_choices": Strength.choices,
     }
     return render(request, "dialogues/dialogue_detail.html", context, status=status)

@@ -2,11 +2,13 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.batches.models import Track
 from apps.dialogues.models import Dialogue, Pair, Sample, Turn
 
 from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, Strength
+from .selectors import pair_judging_closes_at
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
 
@@ -98,13 +100,26 @@ def comparison_submit(
     left_is_safe=None,
     right_is_safe=None,
 ) -> Comparison:
-    """Judge a pair of the annotator's own dialogue; the chosen response becomes its next turn."""
-    pair = Pair.objects.select_for_update(of=("self",)).select_related("dialogue", "batch").get(
-        pk=pair.pk
+    """Judge a pair of the annotator's own dialogue; the chosen response becomes its next turn.
+
+    Once the batch is closed, a pair may still be judged for the batch's lease length after its
+    responses were ready, as a queue lease may (`pair_judging_closes_at`).
+    """
+    pair = (
+        Pair.objects.select_for_update(of=("self",))
+        .select_related("dialogue", "batch")
+        .get(pk=pair.pk)
     )
     dialogue = pair.dialogue
     if dialogue is None or dialogue.annotator_id != annotator.pk:
         raise PermissionDenied
+    closes_at = pair_judging_closes_at(pair=pair)
+    if closes_at is not None and timezone.now() > closes_at:
+        raise ValidationError(
+            "This batch is closed and the time to judge this pair ran out "
+            f"({pair.batch.lease_minutes} minutes after its responses were ready), so your "
+            "judgment was not stored."
+        )
     comparison = comparison_record(
         pair=pair,
         annotator=annotator,

@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from apps.batches.models import Batch
 from apps.dialogues import services
-from apps.dialogues.models import Dialogue
+from apps.dialogues.models import Dialogue, Pair
 from apps.preferences.models import Comparison
 from tests.factories import samples_finish
 
@@ -189,3 +193,40 @@ def test_a_response_cut_at_the_token_limit_says_so_under_it(client_ann, batch, a
     html = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
     assert '<p class="cut-note" id="left-cut">Cut off at the token limit.</p>' in html
     assert '<p class="cut-note" id="right-cut" hidden>Cut off' in html
+
+
+def _closed_with_pair_ready_minutes_ago(batch, pair, minutes: float) -> None:
+    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now() - timedelta(minutes=minutes))
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
+
+
+def test_a_closed_batch_page_says_until_when_the_pair_can_be_judged(client_ann, batch, annotator):
+    pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
+    _closed_with_pair_ready_minutes_ago(batch, pair, 1)
+    url = reverse("dialogues:detail", args=[pair.dialogue_id])
+    html = client_ann.get(url).content.decode()
+    ready_at = Pair.objects.get(pk=pair.pk).ready_at
+    until = timezone.localtime(ready_at + timedelta(minutes=batch.lease_minutes))
+    assert f"This batch is closed: you can still judge this pair until {until:%H:%M}" in html
+    judged = client_ann.post(
+        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+    )
+    assert judged.status_code == 302 and Comparison.objects.count() == 1
+    html = client_ann.get(url).content.decode()
+    assert 'id="continue-form"' not in html  # closing hands out no new turn
+    assert "This batch is closed: no new prompts or turns." in html
+
+
+def test_a_closed_batch_page_refuses_a_judgment_after_the_lease_length(
+    client_ann, batch, annotator
+):
+    pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
+    _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes + 1)
+    response = client_ann.post(
+        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+    )
+    assert response.status_code == 400
+    assert "This batch is closed and the time to judge this pair ran out" in (
+        response.content.decode()
+    )
+    assert not Comparison.objects.exists()

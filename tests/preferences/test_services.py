@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
+from apps.batches.models import Batch
 from apps.dialogues import services as dialogue_services
-from apps.dialogues.models import Turn
+from apps.dialogues.models import Pair, Turn
 from apps.preferences.models import Comparison, SafetyLabel
 from apps.preferences.services import comparison_submit
 from tests.factories import samples_finish
@@ -184,3 +188,28 @@ def test_it_ignores_safety_labels_on_a_helpfulness_batch(batch, annotator):
         right_is_safe="safe",
     )
     assert (comparison.chosen_is_safe, comparison.rejected_is_safe) == (None, None)
+
+
+def _closed_with_pair_ready_minutes_ago(batch, pair, minutes: float) -> None:
+    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now() - timedelta(minutes=minutes))
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
+
+
+def test_a_closed_batch_takes_a_dialogue_judgment_within_its_lease_length(batch, annotator):
+    pair = _ready_pair(batch, annotator)
+    _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes - 1)
+    comparison_submit(
+        pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
+    )
+    assert Comparison.objects.count() == 1
+
+
+def test_a_closed_batch_refuses_a_dialogue_judgment_after_its_lease_length(batch, annotator):
+    pair = _ready_pair(batch, annotator)
+    _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes + 1)
+    with pytest.raises(ValidationError, match="batch is closed"):
+        comparison_submit(
+            pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
+        )
+    assert not Comparison.objects.exists()
+    assert pair.dialogue.turns.count() == 1  # no assistant turn either
