@@ -38,6 +38,21 @@ PAYLOADS = [
     '<form action="javascript:alert(11)"><button>go</button></form>',
 ]
 HOSTILE = " ".join(PAYLOADS)
+# Model responses are rendered as Markdown: these try to smuggle markup through it.
+MARKDOWN_PAYLOADS = [
+    "[click me](javascript:window.__pwned=20)",
+    "[CLICK](JaVaScRiPt:window.__pwned=21)",
+    '![img](x" onerror="window.__pwned=22)',
+    "![img2](javascript:window.__pwned=23)",
+    "**<img src=x onerror=window.__pwned=24>**",
+    "[data](data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX19wd25lZD0yNTwvc2NyaXB0Pg==)",
+    '[title](https://example.org "x\\" onclick=\\"window.__pwned=26")',
+    '<https://example.org/" onmouseover="window.__pwned=27>',
+    "```html\n<script>window.__pwned=28</script>\n```",
+    "- <script>window.__pwned=29</script>\n- <iframe src=javascript:parent.__pwned=30>",
+    "[rel](/admin/) <b onclick=window.__pwned=31>bold?</b>",
+]
+HOSTILE_MARKDOWN = HOSTILE + "\n\n" + "\n\n".join(MARKDOWN_PAYLOADS)
 GUIDELINES = f"""# Guidelines
 
 [harmless-looking link](javascript:window.__pwned=12)
@@ -48,7 +63,11 @@ GUIDELINES = f"""# Guidelines
 
 {HOSTILE}
 """
-INJECTED = "script:not([src]), [onerror], [onload], [onclick], iframe, body style, [style*=fixed]"
+INJECTED = (
+    "script:not([src]), [onerror], [onload], [onclick], [onmouseover], iframe, body style, "
+    "[style*=fixed], .markdown img, .markdown a[href^='data:' i], .markdown a[href^='/'], "
+    ".markdown a[href]:not([rel='noopener noreferrer nofollow'])"
+)
 
 
 @pytest.fixture
@@ -59,7 +78,7 @@ def hostile_world(transactional_db):
         name='<img src=x onerror="window.__pwned=15">', guidelines=GUIDELINES, created_by=boss
     )
     judged = dialogue_start(batch=batch, annotator=ann, text=HOSTILE)
-    samples_finish(judged, (HOSTILE, f"right {HOSTILE}"))
+    samples_finish(judged, (HOSTILE_MARKDOWN, f"right {HOSTILE_MARKDOWN}"))
     comparison_submit(
         pair=judged,
         annotator=ann,
@@ -70,9 +89,11 @@ def hostile_world(transactional_db):
         right_is_safe=None,
     )
     open_pair = dialogue_continue(dialogue=judged.dialogue, annotator=ann, text=f"2 {HOSTILE}")
-    samples_finish(open_pair, (f"left {HOSTILE}", f"right {HOSTILE}"))
+    samples_finish(open_pair, (f"left {HOSTILE_MARKDOWN}", f"right {HOSTILE_MARKDOWN}"))
     failed = dialogue_start(batch=batch, annotator=ann, text=f"3 {HOSTILE}")
     Sample.objects.filter(pair=failed).update(status="failed", error=f"worker: {HOSTILE}")
+    streaming = dialogue_start(batch=batch, annotator=ann, text=f"4 {HOSTILE}")
+    Sample.objects.filter(pair=streaming).update(status="running")
     # The prompt pool and the queue: imported contexts, leases, skip reasons and flag notes.
     context = [
         {"role": "user", "content": f"pool {HOSTILE}"},
@@ -80,7 +101,9 @@ def hostile_world(transactional_db):
         {"role": "user", "content": f"then {HOSTILE}"},
     ]
     pool_pairs = [
-        pool_pair_ready(batch, context=context, texts=(f"L {HOSTILE}", f"R {HOSTILE}"))
+        pool_pair_ready(
+            batch, context=context, texts=(f"L {HOSTILE_MARKDOWN}", f"R {HOSTILE_MARKDOWN}")
+        )
         for _ in range(4)
     ]
     PoolItem.objects.update(category=HOSTILE[:100], metadata={"source": HOSTILE})
@@ -105,6 +128,7 @@ def hostile_world(transactional_db):
         "batch": batch,
         "dialogue": judged.dialogue,
         "failed_dialogue": failed.dialogue,
+        "streaming_dialogue": streaming.dialogue,
         "sample": Sample.objects.filter(pair=open_pair).first(),
         "pair": Pair.objects.get(pk=open_pair.pk),
     }
@@ -132,6 +156,10 @@ def _login(page, username: str) -> None:
 def _assert_inert(page, url: str, events: list[str]) -> None:
     page.goto(url)
     page.wait_for_load_state("load")
+    _assert_still_inert(page, events, url)
+
+
+def _assert_still_inert(page, events: list[str], url: str = "") -> None:
     page.wait_for_timeout(200)  # let any delayed handler (onload, timers) have its chance
     assert page.evaluate("typeof window.__pwned") == "undefined", url
     assert page.locator(INJECTED).count() == 0, url
@@ -149,6 +177,16 @@ def test_nothing_hostile_runs_on_the_annotators_pages(browser_page, hostile_worl
     assert "<script>window.__pwned=1</script>" in body  # shown as text, both sides and turns
     assert '<img src=x onerror="window.__pwned=2">' in body
     assert "{{ 7|add:1 }}{% debug %}" in body
+    assert page.locator(".markdown a:not([href])", has_text="click me").count() >= 1
+    assert "**<img src=x onerror=window.__pwned=24>**" not in body  # emphasis rendered...
+    assert "<img src=x onerror=window.__pwned=24>" in body  # ...around the tag, shown as text
+    assert page.locator(".response-text pre code", has_text="__pwned=28").count() == 2
+    # A live update (the status poll's sanitised HTML, put in with innerHTML) is inert too.
+    streaming = hostile_world["streaming_dialogue"]
+    _assert_inert(page, f"/dialogues/{streaming.pk}/", events)
+    Sample.objects.filter(pair__dialogue=streaming).update(text=HOSTILE_MARKDOWN)
+    page.locator("#left-text pre code").wait_for()
+    _assert_still_inert(page, events)
     _assert_inert(page, f"/dialogues/{hostile_world['failed_dialogue'].pk}/", events)
     assert "worker: <script>window.__pwned=1</script>" in page.inner_text("body")
     _assert_inert(page, f"/batches/{hostile_world['batch'].pk}/", events)
