@@ -21,7 +21,8 @@ def _clean_user_text(text: str) -> str:
 
 
 def _check_may_work(*, batch_id: int, annotator) -> None:
-    """The batch is open and assigned to the annotator (closing a batch stops its dialogues)."""
+    """The batch is open and assigned to the annotator: a closed batch takes no new prompt or
+    turn (a pair already written may still be judged for a while, see comparison_submit)."""
     if not batches_open_for(user=annotator).filter(pk=batch_id).exists():
         raise ValidationError("This batch is closed or no longer assigned to you.")
 

@@ -260,6 +260,20 @@ def test_it_opens_closes_and_reopens_from_the_list(staff_client, boss):
     assert AuditEvent.objects.filter(action="batch_status_changed", actor=boss).count() == 3
 
 
+CLOSE_RULE = (
+    "Closing hands out no new pairs, prompts or turns; work annotators already have can be "
+    "judged until its lease ends (45 minutes)."
+)
+
+
+def test_the_close_buttons_say_what_closing_does(staff_client):
+    batch = BatchFactory(lease_minutes=45)
+    for url in ("/manage/batches/", f"/manage/batches/{batch.pk}/edit/"):
+        html = staff_client.get(url).content.decode()
+        assert CLOSE_RULE in html
+        assert re.search(r'<button type="submit" aria-describedby="close-rule-\d+">Close', html)
+
+
 def test_it_explains_a_refused_status_change(staff_client, batch):
     response = staff_client.post(f"/manage/batches/{batch.pk}/open/", follow=True)
     assert "is open; it cannot become open" in response.content.decode()
