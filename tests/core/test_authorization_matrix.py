@@ -116,6 +116,7 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("POST", "batch_manage:close", {302}),
             ("GET", "dashboards:batch", {200}),
             ("GET", "dashboards:panel", {200}),
+            ("GET", "dashboards:pairs", {200}),
             ("GET", "pools:upload", {200}),
             ("POST", "pools:upload", {400}),  # no file
             ("GET", "pools:progress", {200}),

@@ -230,6 +230,8 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
             f"/manage/batches/{batch_id}/dashboard/",
             f"/manage/batches/{batch_id}/dashboard/panel/",
             f"/manage/batches/{batch_id}/pool/",
+            f"/manage/batches/{batch_id}/pairs/",
+            f"/manage/batches/{batch_id}/pairs/?state=flagged",
             "/admin/assignments/lease/",
             "/admin/assignments/judgmentslot/",
             "/admin/pools/poolitem/",
@@ -247,6 +249,11 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
         body = page.inner_text("body")
         assert "note <script>window.__pwned=1</script>" in body
         assert "skip <script>window.__pwned=1</script>" in body
+        page.goto(f"/manage/batches/{batch_id}/pairs/")
+        body = page.inner_text("body")
+        assert "L <script>window.__pwned=1</script>" in body  # a pool pair's response
+        assert "right <script>window.__pwned=1</script>" in body  # a dialogue pair's
+        assert "note <script>window.__pwned=1</script>" in body
         page.goto("/api/docs/")
         page.wait_for_selector(".opblock-summary-path")
         assert events == []
