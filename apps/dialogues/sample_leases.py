@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, Q, Value, When
+from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import Pair, Sample
@@ -18,7 +18,8 @@ from .models import Pair, Sample
 MAX_ATTEMPTS = 3
 
 
-def _claimable(now) -> Q:
+def claimable(now) -> Q:
+    """Pending, or running past the lease (its worker is presumed dead)."""
     return Q(status=Sample.Status.PENDING) | Q(
         status=Sample.Status.RUNNING, lease_expires_at__lt=now
     )
@@ -27,7 +28,7 @@ def _claimable(now) -> Q:
 def samples_give_up(*, now=None) -> int:
     """Fail the claimable samples that already killed MAX_ATTEMPTS workers."""
     now = now or timezone.now()
-    return Sample.objects.filter(_claimable(now), attempts__gte=MAX_ATTEMPTS).update(
+    return Sample.objects.filter(claimable(now), attempts__gte=MAX_ATTEMPTS).update(
         status=Sample.Status.FAILED,
         error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
         lease_expires_at=None,
@@ -35,9 +36,29 @@ def samples_give_up(*, now=None) -> int:
     )
 
 
+# Live work: samples of a pair an annotator is watching (a written prompt), not a pool row.
+LIVE = Q(pair__dialogue__isnull=False)
+
+
+def samples_waiting(*, now=None) -> QuerySet[Sample]:
+    """Samples a worker may claim now: pending, or running past their lease, attempts left."""
+    return Sample.objects.filter(claimable(now or timezone.now()), attempts__lt=MAX_ATTEMPTS)
+
+
+def samples_live_waiting() -> bool:
+    """Whether live work waits for a worker (one EXISTS query)."""
+    return samples_waiting().filter(LIVE).exists()
+
+
 @transaction.atomic
-def samples_claim(*, pair_id: int | None, worker: str, limit: int = 2) -> list[Sample]:
-    """Claim up to `limit` samples: the given pair's first, then the oldest waiting ones.
+def samples_claim(
+    *, pair_id: int | None, worker: str, limit: int = 2, live: bool | None = None
+) -> list[Sample]:
+    """Claim up to `limit` samples of one kind: live work if any waits, else pool work.
+
+    `live` True or False asks for that kind only. Within a kind, the given pair's samples
+    come first, then the oldest. A batch never mixes the kinds: a batch ends with its slowest
+    row, and a written prompt must not wait for a pool's long responses.
 
     Claiming other requests' samples is what batches across requests: their own tasks,
     when they arrive, find nothing left and finish at once.
@@ -45,16 +66,22 @@ def samples_claim(*, pair_id: int | None, worker: str, limit: int = 2) -> list[S
     now = timezone.now()
     samples_give_up(now=now)
     first = Case(When(pair_id=pair_id, then=Value(0)), default=Value(1))
-    candidates = list(
-        Sample.objects.select_for_update(skip_locked=True)
-        .filter(_claimable(now), attempts__lt=MAX_ATTEMPTS)
+    # Lock the sample rows only (the kind is read through a join on the pair).
+    waiting = (
+        samples_waiting(now=now)
+        .select_for_update(skip_locked=True, of=("self",))
         .order_by(first, "created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", flat=True)
     )
+    candidates: list[int] = []
+    if live is not False:
+        candidates = list(waiting.filter(LIVE)[:limit])
+    if not candidates and live is not True:
+        candidates = list(waiting.exclude(LIVE)[:limit])
     if not candidates:
         return []
     token = f"{worker}:{secrets.token_hex(4)}"
-    Sample.objects.filter(_claimable(now), pk__in=candidates, attempts__lt=MAX_ATTEMPTS).update(
+    Sample.objects.filter(claimable(now), pk__in=candidates, attempts__lt=MAX_ATTEMPTS).update(
         status=Sample.Status.RUNNING,
         worker=token,
         text="",
@@ -141,6 +168,23 @@ def sample_fail(*, sample: Sample, error: str) -> bool:
             lease_expires_at=None,
             finished_at=timezone.now(),
         )
+    )
+
+
+def samples_yield(*, samples: list[Sample]) -> int:
+    """Hand unfinished samples back to make way for live work; this attempt does not count.
+
+    Samples already stored (or no longer held by this worker) are left as they are.
+    """
+    if not samples:
+        return 0
+    return Sample.objects.filter(
+        pk__in=[s.pk for s in samples], status=Sample.Status.RUNNING, worker=samples[0].worker
+    ).update(
+        status=Sample.Status.PENDING,
+        text="",
+        lease_expires_at=None,
+        attempts=F("attempts") - 1,
     )
 
 

@@ -8,10 +8,14 @@ from apps.dialogues.models import Sample
 from apps.dialogues.sample_leases import (
     sample_complete,
     samples_claim,
+    samples_live_waiting,
     samples_release,
     samples_stranded,
     samples_stream,
+    samples_yield,
 )
+from apps.pools.services import pool_import
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +94,65 @@ def test_stranded_work_is_old_pending_or_past_its_lease(pairs):
         status="running", lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert samples_stranded(older_than_s=30) == sorted([pairs[0].pk, pairs[1].pk])
+
+
+def _pool_pairs(batch, count: int) -> list[int]:
+    """Pending pool pairs (their generation tasks are never sent: nothing commits here)."""
+    data = "".join(f'{{"prompt": "pool {i}"}}\n' for i in range(count)).encode()
+    pool_import(batch=batch, uploaded_by=UserFactory(is_staff=True), filename="p.jsonl", data=data)
+    return list(Sample.objects.filter(pair__pool_item__isnull=False).values_list("pk", flat=True))
+
+
+def test_a_claim_takes_written_prompts_first_and_never_mixes_them_with_pool_work(
+    batch, annotator
+):
+    pool = _pool_pairs(batch, 3)  # older than the written prompt
+    live = services.dialogue_start(batch=batch, annotator=annotator, text="live")
+    pool_pair_id = Sample.objects.get(pk=pool[0]).pair_id
+
+    claimed = samples_claim(pair_id=pool_pair_id, worker="w", limit=8)
+
+    assert {s.pair_id for s in claimed} == {live.pk}
+    assert len(claimed) == 2
+
+
+def test_with_no_written_prompt_waiting_a_claim_takes_pool_work_its_own_pair_first(batch):
+    pool = _pool_pairs(batch, 3)
+    own = Sample.objects.get(pk=pool[-1]).pair_id
+
+    claimed = samples_claim(pair_id=own, worker="w", limit=4)
+
+    assert [s.pair_id for s in claimed].count(own) == 2
+    assert len(claimed) == 4
+
+
+def test_a_claim_asked_for_one_kind_takes_only_that_kind(batch, annotator):
+    _pool_pairs(batch, 1)
+    live = services.dialogue_start(batch=batch, annotator=annotator, text="live")
+
+    pool_only = samples_claim(pair_id=None, worker="w", limit=8, live=False)
+    live_only = samples_claim(pair_id=None, worker="w", limit=8, live=True)
+
+    assert all(s.pair.pool_item_id for s in pool_only) and len(pool_only) == 2
+    assert {s.pair_id for s in live_only} == {live.pk}
+
+
+def test_live_work_waiting_means_a_written_prompt_nobody_has_claimed(batch, annotator):
+    _pool_pairs(batch, 2)
+    assert not samples_live_waiting()
+    live = services.dialogue_start(batch=batch, annotator=annotator, text="live")
+    assert samples_live_waiting()
+    samples_claim(pair_id=live.pk, worker="w", limit=2)
+    assert not samples_live_waiting()
+
+
+def test_a_yielded_sample_waits_again_without_an_attempt_counted(batch):
+    _pool_pairs(batch, 1)
+    claimed = samples_claim(pair_id=None, worker="w", limit=2)
+    samples_stream(samples=claimed, texts=["half a", "half b"])
+
+    assert samples_yield(samples=claimed) == 2
+
+    rows = list(Sample.objects.filter(pk__in=[s.pk for s in claimed]))
+    assert {(r.status, r.attempts, r.text, r.error) for r in rows} == {("pending", 0, "", "")}
+    assert samples_claim(pair_id=None, worker="again", limit=2)[0].attempts == 1
