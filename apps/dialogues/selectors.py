@@ -1,10 +1,14 @@
 """Reads for dialogues, pairs and samples."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.core.markdown import markdown_render
 
 from .models import Dialogue, Pair, Sample
+from .sample_leases import LIVE, MAX_ATTEMPTS, claimable
+
+AHEAD_COUNTED = 1000  # the count stops here: "1,000+ responses ahead"
 
 
 def dialogues_recent_for(*, user, batch, limit: int = 20) -> QuerySet[Dialogue]:
@@ -67,4 +71,48 @@ def pair_state(*, pair: Pair) -> dict:
         state = "failed"
     else:
         state = "generating"
-    return {"pair": pair.pk, "state": state, **sides}
+    phase, ahead = "", None
+    if state == "generating" and Sample.Status.RUNNING in statuses:
+        phase = "writing"
+    elif state == "generating":
+        phase = "queued"
+        waiting = [s for s in samples.values() if s.status == Sample.Status.PENDING]
+        ahead = samples_ahead_count(sample=min(waiting, key=lambda s: (s.created_at, s.pk)))
+    return {
+        "pair": pair.pk,
+        "state": state,
+        "phase": phase,
+        "ahead": ahead,
+        "status_text": _status_text(phase, ahead),
+        **sides,
+    }
+
+
+def samples_ahead_count(*, sample: Sample) -> int:
+    """How many responses of other written prompts a worker writes before this live sample:
+    those being written now and those waiting that were asked for earlier (pool work yields,
+    so it is never ahead). At most AHEAD_COUNTED."""
+    now = timezone.now()
+    earlier = Q(created_at__lt=sample.created_at) | Q(
+        created_at=sample.created_at, pk__lt=sample.pk
+    )
+    waiting_earlier = Q(claimable(now), earlier, attempts__lt=MAX_ATTEMPTS)
+    being_written = Q(status=Sample.Status.RUNNING, lease_expires_at__gte=now)
+    ahead = (
+        Sample.objects.filter(LIVE, waiting_earlier | being_written)
+        .exclude(pair_id=sample.pair_id)
+        .values("pk")[:AHEAD_COUNTED]
+    )
+    return ahead.count()
+
+
+def _status_text(phase: str, ahead: int | None) -> str:
+    if phase == "writing":
+        return "Writing the two responses…"
+    if phase != "queued":
+        return ""
+    if not ahead:
+        return "Queued: waiting for a worker."
+    if ahead >= AHEAD_COUNTED:
+        return f"Queued: {AHEAD_COUNTED:,}+ responses ahead of yours."
+    return f"Queued: {ahead:,} response{'s' if ahead > 1 else ''} ahead of yours."

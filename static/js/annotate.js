@@ -8,6 +8,7 @@
   const progress = document.getElementById("pair-progress");
   const failed = document.getElementById("pair-failed");
   const elapsed = document.getElementById("elapsed");
+  const statusText = document.getElementById("pair-status-text");
   const timeSpent = document.getElementById("time-spent");
   const safetyBin = document.getElementById("safety-bin");
   const started = Date.now();
@@ -26,6 +27,7 @@
   function render(state) {
     pair.dataset.state = state.state;
     progress.hidden = state.state !== "generating";
+    statusText.textContent = state.status_text; // queued (and behind what), then writing
     failed.hidden = state.state !== "failed";
     if (state.state === "failed") {
       document.getElementById("pair-error-text").textContent =

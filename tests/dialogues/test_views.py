@@ -43,7 +43,7 @@ def test_it_starts_a_dialogue_and_redirects_to_it(client_ann, batch):
     assert response["Location"] == reverse("dialogues:detail", args=[dialogue.pk])
     page = client_ann.get(response["Location"]).content.decode()
     assert 'id="pair-progress"' in page
-    assert "Generating two responses" in page
+    assert '<span id="pair-status-text">Queued: waiting for a worker.</span>' in page
 
 
 def test_it_keeps_the_text_and_explains_when_the_prompt_is_too_long(client_ann, batch):

@@ -43,8 +43,10 @@ def test_a_streamed_markdown_response_shows_a_code_block_and_a_list(live_server,
     _login(page, "ann")
     page.goto(f"/dialogues/{pair.dialogue_id}/")
     expect(page.locator("#pair-progress")).to_be_visible()
+    expect(page.locator("#pair-status-text")).to_have_text("Queued: waiting for a worker.")
 
     Sample.objects.filter(pair=pair).update(status="running", text=MARKDOWN)  # streaming
+    expect(page.locator("#pair-status-text")).to_have_text("Writing the two responses…")
     left = page.locator("#left-text")
     expect(left.locator("pre code")).to_have_text("print('hi')\n")
     expect(left.locator("ul > li")).to_have_count(2)
