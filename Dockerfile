@@ -37,9 +37,10 @@ COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
 
-# Settings refuse to load without a SECRET_KEY when DEBUG is off, and start an embedded
-# Redis when REDIS_URL is empty: give both throwaway values, used by this step only.
-RUN SECRET_KEY=collectstatic-only REDIS_URL=redis://unused:6379/0 \
+# Settings refuse to load without a strong SECRET_KEY when DEBUG is off, and start an
+# embedded Redis when REDIS_URL is empty: give both throwaway values, used by this step only.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    REDIS_URL=redis://unused:6379/0 \
     python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 1000 pairwise \

@@ -13,10 +13,32 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 _INSECURE_DEFAULT_KEY = "pairwise-insecure-development-key"
 SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_DEFAULT_KEY)
-if not DEBUG and SECRET_KEY == _INSECURE_DEFAULT_KEY:
+
+
+def _secret_key_problem(key: str) -> str | None:
+    """What is wrong with the key, by the thresholds of Django's own deploy check (W009)."""
+    from django.core.checks.security import base
+
+    if not key or key == _INSECURE_DEFAULT_KEY:
+        return "is not set"
+    if (
+        len(key) < base.SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < base.SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(base.SECRET_KEY_INSECURE_PREFIX)
+    ):
+        return "is too weak"
+    return None
+
+
+if not DEBUG and (_problem := _secret_key_problem(SECRET_KEY)):
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
+    raise ImproperlyConfigured(
+        f"SECRET_KEY {_problem}: set it to a random string of at least 50 characters, at "
+        "least 5 of them different, for example the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' "
+        "(or set DEBUG=1 for local development)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -116,6 +138,10 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Redirect plain HTTP to HTTPS; off by default, as a TLS-terminating proxy usually does it.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto; off unless the proxy strips it.
