@@ -102,6 +102,17 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'pairwise.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Safe under a multi-threaded server: in WAL mode readers never wait for the writer; each
+    # transaction takes the write lock at BEGIN (a deferred one that tries to write midway
+    # fails at once with "database is locked", as waiting could deadlock), and waits up to
+    # `timeout` seconds for it. Writers therefore take turns, which the queue's claims rely on.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+        **DATABASES["default"].get("OPTIONS", {}),  # options in DATABASE_URL win
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
