@@ -106,9 +106,7 @@ def samples_stream(*, samples: list[Sample], texts: list[str]) -> None:
         sample.text = text
         sample.lease_expires_at = lease
     if samples:
-        Sample.objects.filter(status=Sample.Status.RUNNING, worker=samples[0].worker).bulk_update(
-            samples, ["text", "lease_expires_at"]
-        )
+        _held(samples).bulk_update(samples, ["text", "lease_expires_at"])
 
 
 def sample_complete(
@@ -171,30 +169,30 @@ def sample_fail(*, sample: Sample, error: str) -> bool:
     )
 
 
+def _held(samples: list[Sample]) -> QuerySet[Sample]:
+    """The samples this worker still holds. A batch gathered over several claims carries
+    several claim tokens, so each sample is matched with its own."""
+    held = Q(pk__in=[])
+    for worker in {s.worker for s in samples}:
+        held |= Q(worker=worker, pk__in=[s.pk for s in samples if s.worker == worker])
+    return Sample.objects.filter(held, status=Sample.Status.RUNNING)
+
+
 def samples_yield(*, samples: list[Sample]) -> int:
     """Hand unfinished samples back to make way for live work; this attempt does not count.
 
     Samples already stored (or no longer held by this worker) are left as they are.
     """
-    if not samples:
-        return 0
-    return Sample.objects.filter(
-        pk__in=[s.pk for s in samples], status=Sample.Status.RUNNING, worker=samples[0].worker
-    ).update(
-        status=Sample.Status.PENDING,
-        text="",
-        lease_expires_at=None,
-        attempts=F("attempts") - 1,
+    return _held(samples).update(
+        status=Sample.Status.PENDING, text="", lease_expires_at=None, attempts=F("attempts") - 1
     )
 
 
 def samples_release(*, samples: list[Sample], error: str) -> int:
     """Give samples back to the queue after a transient error, keeping the reason visible."""
-    if not samples:
-        return 0
-    return Sample.objects.filter(
-        pk__in=[s.pk for s in samples], status=Sample.Status.RUNNING, worker=samples[0].worker
-    ).update(status=Sample.Status.PENDING, error=error[:2000], lease_expires_at=None, text="")
+    return _held(samples).update(
+        status=Sample.Status.PENDING, error=error[:2000], lease_expires_at=None, text=""
+    )
 
 
 def samples_stranded(*, older_than_s: int) -> list[int]:

@@ -103,9 +103,7 @@ def _pool_pairs(batch, count: int) -> list[int]:
     return list(Sample.objects.filter(pair__pool_item__isnull=False).values_list("pk", flat=True))
 
 
-def test_a_claim_takes_written_prompts_first_and_never_mixes_them_with_pool_work(
-    batch, annotator
-):
+def test_a_claim_takes_written_prompts_first_and_never_mixes_them_with_pool_work(batch, annotator):
     pool = _pool_pairs(batch, 3)  # older than the written prompt
     live = services.dialogue_start(batch=batch, annotator=annotator, text="live")
     pool_pair_id = Sample.objects.get(pk=pool[0]).pair_id
@@ -156,3 +154,17 @@ def test_a_yielded_sample_waits_again_without_an_attempt_counted(batch):
     rows = list(Sample.objects.filter(pk__in=[s.pk for s in claimed]))
     assert {(r.status, r.attempts, r.text, r.error) for r in rows} == {("pending", 0, "", "")}
     assert samples_claim(pair_id=None, worker="again", limit=2)[0].attempts == 1
+
+
+def test_a_batch_gathered_over_several_claims_streams_and_yields_every_sample(pairs):
+    batch = samples_claim(pair_id=pairs[0].pk, worker="w", limit=2)
+    batch += samples_claim(pair_id=pairs[1].pk, worker="w", limit=2)  # a later claim, as
+    assert len({s.worker for s in batch}) == 2  # the worker gathers more while requests come
+
+    samples_stream(samples=batch, texts=["a", "b", "c", "d"])
+    assert sorted(Sample.objects.exclude(text="").values_list("text", flat=True)) == list("abcd")
+
+    assert samples_yield(samples=batch) == 4
+    again = samples_claim(pair_id=pairs[0].pk, worker="w", limit=2)
+    again += samples_claim(pair_id=pairs[1].pk, worker="w", limit=2)
+    assert samples_release(samples=again, error="CUDA out of memory") == 4
