@@ -41,5 +41,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`; create a key with `manage.py api_token_create`.",
+            "description": "`Token <key>`; create a key in the admin (API tokens) or with "
+            "`manage.py api_token_create`.",
         }
