@@ -1,4 +1,9 @@
-"""Generate waiting samples: claim a batch, run the model, stream and store, all idempotent."""
+"""Generate waiting samples: claim a batch, run the model, stream and store, all idempotent.
+
+Live work first: samples of written prompts (an annotator is watching the page) are claimed
+before pool samples, and a batch of pool samples stops at a streaming checkpoint when live
+work is waiting, hands its samples back (the attempt does not count) and claims again.
+"""
 
 import logging
 import socket
@@ -12,8 +17,10 @@ from apps.dialogues.sample_leases import (
     sample_complete,
     sample_fail,
     samples_claim,
+    samples_live_waiting,
     samples_release,
     samples_stream,
+    samples_yield,
 )
 
 from .backends import GenerationRequest, PermanentGenerationError, backend_for
@@ -21,9 +28,21 @@ from .heartbeat import stats as heartbeat_stats
 
 logger = logging.getLogger(__name__)
 
+# A pool batch asks whether live work waits at its first streaming checkpoint, then at most
+# this often: one cheap EXISTS query, so pool throughput does not drop when nobody waits.
+LIVE_CHECK_EVERY_S = 1.0
+
+
+class _YieldToLiveWork(Exception):
+    """Raised at a streaming checkpoint to stop a pool batch: a written prompt is waiting."""
+
+
+def _is_live(samples: list[Sample]) -> bool:
+    return any(sample.pair.dialogue_id is not None for sample in samples)
+
 
 def _claim_batch(*, pair_id: int) -> list[Sample]:
-    """Claim this pair's samples and whatever else waits, up to the batch size.
+    """Claim this pair's samples and whatever else of the same kind waits, up to the batch size.
 
     While requests keep arriving, keep gathering: wait until none came for
     GENERATION_MAX_WAIT_MS (but never more than ten such waits in all), then run.
@@ -32,11 +51,12 @@ def _claim_batch(*, pair_id: int) -> list[Sample]:
     worker = socket.gethostname()
     wait_s = settings.GENERATION_MAX_WAIT_MS / 1000
     claimed = samples_claim(pair_id=pair_id, worker=worker, limit=limit)
+    live = _is_live(claimed)
     now = time.monotonic()
     give_up_at, quiet_until = now + 10 * wait_s, now + wait_s
     while claimed and len(claimed) < limit and time.monotonic() < min(quiet_until, give_up_at):
         time.sleep(0.01)
-        more = samples_claim(pair_id=pair_id, worker=worker, limit=limit - len(claimed))
+        more = samples_claim(pair_id=pair_id, worker=worker, limit=limit - len(claimed), live=live)
         if more:
             claimed += more
             quiet_until = time.monotonic() + wait_s
@@ -46,13 +66,56 @@ def _claim_batch(*, pair_id: int) -> list[Sample]:
 def pair_generate(*, pair_id: int) -> int:
     """Generate the pair's samples (batched with other waiting ones); return how many stored.
 
-    A redelivered task finds nothing left to claim and stores nothing.
+    A redelivered task finds nothing left to claim and stores nothing. A task that wrote
+    live work in place of its own pool pair, or whose pool batch stepped aside for live work,
+    claims again, so the pool work it was woken for is not left waiting for the reconciler.
     """
     _load_models_first(pair_id=pair_id)
+    stop_looping_at = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
+    stored = 0
+    while claimed := _claim_batch(pair_id=pair_id):
+        done, yielded = samples_generate(samples=claimed)
+        stored += done
+        took_live_instead = _is_live(claimed) and all(s.pair_id != pair_id for s in claimed)
+        if not (yielded or took_live_instead) or time.monotonic() > stop_looping_at:
+            break
+    return stored
+
+
+def samples_generate(*, samples: list[Sample]) -> tuple[int, bool]:
+    """Generate claimed samples, one batched call per model variant.
+
+    Returns how many were stored and whether the batch stepped aside for live work (a pool
+    batch only); its unfinished samples are then pending again.
+    """
     by_variant: dict[int, list[Sample]] = defaultdict(list)
-    for sample in _claim_batch(pair_id=pair_id):
+    for sample in samples:
         by_variant[sample.variant_id].append(sample)
-    return sum(_generate_group(samples) for samples in by_variant.values())
+    live_waiting = None if _is_live(samples) else _live_work_watch()
+    stored = 0
+    try:
+        for group in by_variant.values():
+            stored += _generate_group(group, live_waiting=live_waiting)
+    except _YieldToLiveWork:
+        samples_yield(samples=samples)  # what is already stored stays stored
+        logger.info("A pool batch stepped aside for live work (%d samples back)", len(samples))
+        return stored, True
+    return stored, False
+
+
+def _live_work_watch():
+    """Whether live work waits: asked at once, then at most every LIVE_CHECK_EVERY_S."""
+    next_check = 0.0
+
+    def live_waiting() -> bool:
+        nonlocal next_check
+        now = time.monotonic()
+        if now < next_check:
+            return False
+        next_check = now + LIVE_CHECK_EVERY_S
+        return samples_live_waiting()
+
+    return live_waiting
 
 
 def _load_models_first(*, pair_id: int) -> None:
@@ -64,7 +127,7 @@ def _load_models_first(*, pair_id: int) -> None:
             pass  # reported on the sample once claimed
 
 
-def _generate_group(samples: list[Sample]) -> int:
+def _generate_group(samples: list[Sample], *, live_waiting=None) -> int:
     """One batched forward pass for samples that share a model variant."""
     variant = samples[0].variant
     system = [{"role": "system", "content": variant.system_prompt}] if variant.system_prompt else []
@@ -78,16 +141,24 @@ def _generate_group(samples: list[Sample]) -> int:
         )
         for s in samples
     ]
+
+    def on_progress(texts: list[str]) -> None:
+        samples_stream(samples=samples, texts=texts)
+        if live_waiting is not None and live_waiting():
+            raise _YieldToLiveWork
+
     try:
         backend = backend_for(variant)
         started = time.monotonic()
         results = backend.generate(
             requests,
             context_window=variant.context_window,
-            on_progress=lambda texts: samples_stream(samples=samples, texts=texts),
+            on_progress=on_progress,
             progress_every=settings.GENERATION_STREAM_EVERY,
         )
         latency_ms = int((time.monotonic() - started) * 1000)
+    except _YieldToLiveWork:
+        raise
     except PermanentGenerationError as exc:
         for sample in samples:
             sample_fail(sample=sample, error=str(exc))

@@ -141,3 +141,13 @@ def shared_test_db_name(django_db_blocker) -> str:
         name = connection.settings_dict["NAME"]
     assert name.startswith("test_"), name
     return name
+
+
+def wait_until(predicate, *, timeout_s: float, worker: CeleryWorker, what: str) -> None:
+    """Poll the predicate until it holds; fail with the worker's log after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"Timed out after {timeout_s}s waiting for {what}.\n{worker.log_tail()}")

@@ -6,9 +6,12 @@ import pytest
 from django.utils import timezone
 
 from apps.dialogues import services
-from apps.dialogues.models import Sample
+from apps.dialogues.models import Pair, Sample
+from apps.dialogues.sample_leases import samples_claim
+from apps.pools.services import pool_import
+from model_worker.generation import samples_generate
 from model_worker.tasks import generate_pair
-from tests.factories import BatchFactory
+from tests.factories import BatchFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
@@ -159,3 +162,46 @@ def test_a_vllm_variant_without_vllm_installed_fails_at_once_with_the_install_hi
     for sample in pair.samples.all():
         assert sample.status == "failed"
         assert "pip install '.[vllm]'" in sample.error
+
+
+# --- Live work first ---------------------------------------------------------------------------
+
+
+def _pool_pairs(batch, count: int) -> list[Pair]:
+    """Pending pool pairs (their generation tasks are never sent: nothing commits here)."""
+    data = "".join(f'{{"prompt": "Tell a long story about lake {i}."}}\n' for i in range(count))
+    boss = UserFactory(username="boss", is_staff=True)
+    pool_import(batch=batch, uploaded_by=boss, filename="p.jsonl", data=data.encode())
+    return list(Pair.objects.filter(batch=batch, pool_item__isnull=False).order_by("pk"))
+
+
+def test_a_pool_batch_stops_for_a_written_prompt_and_hands_its_samples_back(
+    annotator, default_backend, settings
+):
+    settings.GENERATION_STREAM_EVERY = 2
+    batch = BatchFactory(sampling_a__max_new_tokens=32, sampling_b__max_new_tokens=32)
+    pool = _pool_pairs(batch, 2)
+    claimed = samples_claim(pair_id=None, worker="w", limit=8, live=False)
+    services.dialogue_start(batch=batch, annotator=annotator, text="Quick question?")
+
+    assert samples_generate(samples=claimed) == (0, True)
+
+    for sample in Sample.objects.filter(pair__in=pool):
+        assert (sample.status, sample.attempts, sample.text) == ("pending", 0, "")
+
+
+def test_a_pool_task_writes_a_waiting_prompt_first_then_its_own_pool_pair(
+    annotator, default_backend
+):
+    batch = BatchFactory()
+    (pool_pair,) = _pool_pairs(batch, 1)
+    live = services.dialogue_start(batch=batch, annotator=annotator, text="Quick question?")
+
+    assert generate_pair.apply(args=[pool_pair.pk]).get() == 4
+
+    live.refresh_from_db()
+    pool_started = min(
+        s.finished_at - timedelta(milliseconds=s.latency_ms) for s in pool_pair.samples.all()
+    )
+    assert live.ready_at < pool_started  # two batches: the prompt's, then the pool's
+    assert set(Sample.objects.values_list("status", "attempts")) == {("done", 1)}

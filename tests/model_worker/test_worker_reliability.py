@@ -16,47 +16,9 @@ from django.conf import settings
 from apps.dialogues import services
 from apps.dialogues.models import Pair, Sample
 from tests.factories import BatchFactory
-from tests.worker_process import (
-    WORKER_READY_TIMEOUT_S,
-    CeleryWorker,
-    purge_queues,
-    shared_test_db_name,
-    worker_env,
-)
+from tests.worker_process import wait_until
 
 pytestmark = [pytest.mark.model, pytest.mark.worker]
-
-FAST_RECOVERY = {
-    "GENERATION_LEASE_S": "6",
-    "GENERATION_STREAM_EVERY": "2",
-    "RECONCILE_EVERY_S": "2",
-    "RECONCILE_PENDING_AFTER_S": "3",
-    "WORKER_PRELOAD_MODELS": "1",
-}
-
-
-@pytest.fixture
-def start_worker(transactional_db, django_db_blocker, tmp_path):
-    """Start a prefork worker with an embedded beat (the reconciler) on the test database."""
-    workers = []
-
-    def start(name: str) -> CeleryWorker:
-        env = worker_env(test_db_name=shared_test_db_name(django_db_blocker), **FAST_RECOVERY)
-        worker = CeleryWorker(
-            env=env,
-            log_path=tmp_path / f"{name}.log",
-            node_name=f"{name}-{os.getpid()}@%h",
-            pool="prefork",
-            extra_args=("--beat", "--schedule", str(tmp_path / f"{name}-beat")),
-        )
-        workers.append(worker)
-        worker.wait_ready(WORKER_READY_TIMEOUT_S)
-        return worker
-
-    purge_queues()
-    yield start
-    for worker in workers:
-        worker.stop()
 
 
 def _pairs(count: int, max_new_tokens: int) -> list[Pair]:
@@ -72,15 +34,6 @@ def _pairs(count: int, max_new_tokens: int) -> list[Pair]:
         )
         for i in range(count)
     ]
-
-
-def _wait_until(predicate, *, timeout_s: float, worker: CeleryWorker, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Timed out after {timeout_s}s waiting for {what}.\n{worker.log_tail()}")
 
 
 def _all_done(pairs: list[Pair]) -> bool:
@@ -99,7 +52,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(start_wo
     worker = start_worker("killed")
     pairs = _pairs(3, max_new_tokens=48)
 
-    _wait_until(
+    wait_until(
         lambda: Sample.objects.filter(status="running").exclude(text="").exists(),
         timeout_s=120,
         worker=worker,
@@ -110,7 +63,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(start_wo
     for child in pool:
         os.kill(child.pid, signal.SIGKILL)
 
-    _wait_until(
+    wait_until(
         lambda: _all_done(pairs),
         timeout_s=180,
         worker=worker,
@@ -129,7 +82,7 @@ def test_work_forgotten_by_the_broker_completes_within_two_minutes(start_worker)
 
     worker = start_worker("after-flush")
     started = time.monotonic()
-    _wait_until(
+    wait_until(
         lambda: _all_done(pairs),
         timeout_s=120,
         worker=worker,
