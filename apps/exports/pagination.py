@@ -5,9 +5,9 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from .serializers import PageSizeSerializer
+from .serializers import BIGINT_MAX, PageSizeSerializer
 
-# A position this pagination writes: a primary key (a bigint, at most 19 digits).
+# A position this pagination writes: a primary key (a bigint).
 _POSITION = re.compile(r"[0-9]{1,19}")
 
 
@@ -26,6 +26,7 @@ class ByIdCursorPagination(CursorPagination):
         unchecked, so a crafted one (`p=abc`) raised a ValueError (a 500). It is a 404 too."""
         cursor = super().decode_cursor(request)
         if cursor is not None and cursor.position is not None:
-            if not _POSITION.fullmatch(cursor.position):
+            position = cursor.position
+            if not _POSITION.fullmatch(position) or int(position) > BIGINT_MAX:
                 raise NotFound(self.invalid_cursor_message)
         return cursor

@@ -26,6 +26,9 @@ from .options import (
 )
 from .selectors import export_job_state
 
+# Largest primary key: a larger id is a 400 here, not an overflow in SQLite's driver (a 500).
+BIGINT_MAX = 2**63 - 1
+
 
 class CommaSeparatedListField(serializers.ListField):
     """A list from `?x=1,2&x=3` in a query string, or a JSON array in a body."""
@@ -57,7 +60,9 @@ class DateOrDateTimeField(serializers.DateTimeField):
 class FilterSerializer(serializers.Serializer):
     """Which comparisons: the allow-listed filters shared by listing and exporting."""
 
-    batches = CommaSeparatedListField(child=serializers.IntegerField(min_value=1), required=False)
+    batches = CommaSeparatedListField(
+        child=serializers.IntegerField(min_value=1, max_value=BIGINT_MAX), required=False
+    )
     track = serializers.ChoiceField(choices=Track.values, required=False)
     min_strength = serializers.ChoiceField(choices=Strength.values, required=False)
     drop_negligible = serializers.BooleanField(required=False, default=False)

@@ -222,7 +222,16 @@ def _cursor(raw: str) -> str:
     return quote(base64.b64encode(raw.encode()).decode())
 
 
-CRAFTED_CURSORS = ["p=abc", "p=", "p=1.5", f"p={10**30}", "o=5&r=1&p=%00", "o=-1", "r=maybe"]
+CRAFTED_CURSORS = [
+    "p=abc",
+    "p=",
+    "p=1.5",
+    f"p={2**63}",  # past a bigint
+    f"p={10**30}",
+    "o=5&r=1&p=%00",
+    "o=-1",
+    "r=maybe",
+]
 
 
 @pytest.mark.parametrize("url", ["/api/batches/", "/api/comparisons/"])
