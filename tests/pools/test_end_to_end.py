@@ -64,9 +64,15 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
     while progress["ready"] < 2 and progress["failed"] == 0 and time.monotonic() < deadline:
         time.sleep(1)
         progress = client.get(progress_url).json()
-    assert progress == {"total": 2, "ready": 2, "failed": 0, "pending": 0, "failed_samples": 0}, (
-        f"{progress}\nWorker log:\n{worker.log_tail()}"
-    )
+    assert progress == {
+        "total": 2,
+        "ready": 2,
+        "failed": 0,
+        "pending": 0,
+        "samples_total": 4,
+        "samples_done": 4,
+        "failed_samples": 0,
+    }, f"{progress}\nWorker log:\n{worker.log_tail()}"
 
     samples = Sample.objects.filter(pair__batch=batch)
     assert samples.count() == 4
@@ -78,4 +84,4 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
     log = worker.log_tail(chars=1_000_000)
     assert log.count("tasks.generate_pair[") and log.count("] received") == 1, log[-4000:]
     page = client.get(reverse("pools:upload", args=[batch.pk])).content.decode()
-    assert '<progress id="pool-progress" max="2" value="2">' in page
+    assert '<progress id="pool-progress" max="4" value="4">' in page
