@@ -22,8 +22,12 @@ PRODUCTION = {
 }
 
 
+# Browser test modules set DJANGO_ALLOW_ASYNC_UNSAFE in this process; no deployment has it.
+NOT_INHERITED = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def _manage(env_overrides, *args):
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
