@@ -1,0 +1,1 @@
+"""Pure statistics on compact numpy arrays: no Django, no models."""
