@@ -91,9 +91,26 @@ def resample_counts(
     groups = np.asarray(groups)
     sizes = np.bincount(groups) if groups.size else np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    if sizes.size == 0:
+    n, n_groups = groups.size, sizes.size
+    if n_groups == 0:
         return np.zeros((n_resamples, 0), dtype=np.int64)
-    return rng.multinomial(groups.size, sizes / groups.size, size=n_resamples)
+    # A binomial per large group and resample; the draws landing in the small groups (together
+    # one more multinomial cell) are spread over their units one by one, which is cheaper than a
+    # binomial each when a group holds a few units. Both steps are exact.
+    small = sizes <= 4
+    large = np.flatnonzero(~small)
+    small_units = np.flatnonzero(small[groups])
+    cells = np.append(sizes[large], small_units.size) / n
+    drawn = rng.multinomial(n, cells, size=n_resamples)
+    counts = np.zeros((n_resamples, n_groups), dtype=np.int64)
+    counts[:, large] = drawn[:, :-1]
+    in_small = drawn[:, -1]
+    if small_units.size:
+        unit = small_units[rng.integers(0, small_units.size, size=in_small.sum())]
+        resample = np.repeat(np.arange(n_resamples), in_small)
+        flat = np.bincount(resample * n_groups + groups[unit], minlength=n_resamples * n_groups)
+        counts += flat.reshape(n_resamples, n_groups)
+    return counts
 
 
 def bootstrap_totals(

@@ -92,6 +92,6 @@ def rating_arrays(
         categories[np.minimum(category, len(categories) - 1)] != value
     ).any():
         raise ValueError("a value is not one of the categories")
-    if np.unique(item * (rater.max() + 1) + rater).size != item.size:
+    if (np.diff(np.sort(item * (rater.max() + 1) + rater)) == 0).any():
         raise ValueError("an (item, rater) pair appears twice: keep one rating per rater and item")
     return item, rater, category

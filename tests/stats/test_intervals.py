@@ -70,24 +70,40 @@ def test_it_groups_float_rows_and_rows_too_wide_for_one_key():
     np.testing.assert_array_equal(unique[inverse], wide)
 
 
-def test_it_resamples_every_unit_once_per_draw():
-    groups = np.array([0, 0, 0, 1, 2, 2])
+@pytest.mark.parametrize("repeat", [1, 100])  # few units per group, then many (multinomial)
+def test_it_resamples_every_unit_once_per_draw(repeat):
+    groups = np.repeat(np.array([0, 0, 0, 1, 2, 2]), repeat)
+    n = 6 * repeat
     counts = resample_counts(groups=groups, n_resamples=4000, seed=1)
     assert counts.shape == (4000, 3)
-    assert (counts.sum(axis=1) == 6).all()
-    # Each group's count is Binomial(6, size / 6): means 3, 1, 2; variance of group 0: 6 * 0.5 * 0.5
-    np.testing.assert_allclose(counts.mean(axis=0), [3, 1, 2], atol=0.06)
-    assert counts[:, 0].var() == pytest.approx(1.5, rel=0.06)
+    assert (counts.sum(axis=1) == n).all()
+    # Each group's count is Binomial(n, size / n): means n/2, n/6, n/3; group 0's variance n/4
+    np.testing.assert_allclose(counts.mean(axis=0) / repeat, [3, 1, 2], atol=0.06)
+    assert counts[:, 0].var() == pytest.approx(n / 4, rel=0.06)
 
 
-def test_it_reproduces_the_bootstrap_variance_of_a_mean():
+def test_it_resamples_large_and_small_groups_together_exactly():
+    # Sizes 60, 3, 1 of n = 64: counts are Binomial(64, size / 64) whichever way each is drawn;
+    # variances 64 p (1 - p): 60*4/64 = 3.75, 3*61/64 = 2.859, 1*63/64 = 0.984
+    groups = np.repeat(np.array([0, 1, 2]), [60, 3, 1])
+    counts = resample_counts(groups=groups, n_resamples=20000, seed=3)
+    assert (counts.sum(axis=1) == 64).all()
+    np.testing.assert_allclose(counts.mean(axis=0), [60, 3, 1], atol=0.05)
+    np.testing.assert_allclose(counts.var(axis=0), [3.75, 2.859, 0.984], rtol=0.05)
+    # The two small groups share draws: their counts are negatively correlated, -64 p1 p2.
+    covariance = np.cov(counts[:, 1], counts[:, 2])[0, 1]
+    assert covariance == pytest.approx(-3 / 64, abs=0.03)
+
+
+@pytest.mark.parametrize("repeat", [1, 100])
+def test_it_reproduces_the_bootstrap_variance_of_a_mean(repeat):
     # The bootstrap variance of a mean is the plug-in variance over n: for x = 0, 1, 2, 3, 10
     # (mean 3.2, squared deviations 10.24 + 4.84 + 1.44 + 0.04 + 46.24 = 62.8), 62.8 / 5 / 5 = 2.512
-    x = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
-    totals = bootstrap_totals(rows=np.column_stack([x, np.ones(5)]), n_resamples=40000, seed=2)
+    x = np.repeat(np.array([0.0, 1.0, 2.0, 3.0, 10.0]), repeat)
+    totals = bootstrap_totals(rows=np.column_stack([x, np.ones(x.size)]), n_resamples=40000, seed=2)
     means = totals[:, 0] / totals[:, 1]
     assert means.mean() == pytest.approx(3.2, abs=0.03)
-    assert means.var() == pytest.approx(2.512, rel=0.03)
+    assert means.var() * repeat == pytest.approx(2.512, rel=0.03)
 
 
 def test_it_is_reproducible_from_its_seed():
