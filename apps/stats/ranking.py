@@ -136,7 +136,15 @@ def bradley_terry_fit(
         weight=weight,
         n_variants=n_variants,
     )
-    return _bootstrapped(data, _evalica_scores, prior, n_boot, confidence, seed)
+    if not prior > 0:
+        raise ValueError("prior must be positive: it keeps scores finite")
+    return _bootstrapped(
+        data,
+        lambda weight: _evalica_scores(data.rows, weight, data.n_variants, prior),
+        n_boot,
+        confidence,
+        seed,
+    )
 
 
 def win_rate_matrix(
@@ -266,8 +274,7 @@ def _present_variants(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]
 
 def _bootstrapped(
     data: Comparisons,
-    fit: Callable[[np.ndarray, np.ndarray, int, float], np.ndarray],
-    prior: float,
+    fit: Callable[[np.ndarray], np.ndarray],
     n_boot: int,
     confidence: float,
     seed: int,
@@ -275,17 +282,15 @@ def _bootstrapped(
 ) -> Leaderboard:
     """Run fit on the data and on n_boot multinomial resamples of its comparisons.
 
-    fit(rows, weight, n_variants, prior) returns the scores, then one coefficient per name.
+    fit(weight of each aggregated row) returns the scores, then one coefficient per name.
     """
-    if not prior > 0:
-        raise ValueError("prior must be positive: it keeps scores finite")
-    estimate = fit(data.rows, data.count * data.weight, data.n_variants, prior)
+    estimate = fit(data.count * data.weight)
     rng = np.random.default_rng(seed)
     total = int(data.count.sum())
     replicates = np.empty((n_boot, estimate.size))
     for round_ in range(n_boot):
         drawn = rng.multinomial(total, data.count / total)
-        replicates[round_] = fit(data.rows, drawn * data.weight, data.n_variants, prior)
+        replicates[round_] = fit(drawn * data.weight)
     tail = (1 - confidence) / 2
     if n_boot:
         low, high = np.quantile(replicates, [tail, 1 - tail], axis=0)

@@ -9,8 +9,6 @@ virtual-tie prior is the one of `apps.stats.ranking`. A small ridge on the coeff
 them finite when a covariate decides every comparison (the left side always wins).
 """
 
-from functools import partial
-
 import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special
@@ -68,78 +66,89 @@ def bradley_terry_controlled_fit(
         n_variants=n_variants,
         extra=tuple(extra),
     )
+    if not prior > 0:
+        raise ValueError("prior must be positive: it keeps scores finite")
     # Aggregated rows hold the position as 0/1 and the length as a bin number.
     scale = np.array([2.0 if name == "position" else length_step for name in names])
     shift = np.array([-1.0 if name == "position" else 0.0 for name in names])
-    fit = partial(_logistic_fit, ridge=ridge, scale=scale, shift=shift)
-    return _bootstrapped(data, fit, prior, n_boot, confidence, seed, names=tuple(names))
+    model = _LogisticModel(data.rows, data.n_variants, prior, ridge=ridge, scale=scale, shift=shift)
+    return _bootstrapped(data, model.fit, n_boot, confidence, seed, names=tuple(names))
 
 
-def _logistic_fit(
-    rows: np.ndarray,
-    weight: np.ndarray,
-    n: int,
-    prior: float,
-    *,
-    ridge: float,
-    scale: np.ndarray,
-    shift: np.ndarray,
-) -> np.ndarray:
-    """Scores of all n variants (NaN if absent) followed by the covariate coefficients."""
-    present, compact = _present_variants(rows, n)
-    m, k = present.size, scale.size
-    tie_a, tie_b = np.triu_indices(m, 1)
-    a = np.concatenate([compact[:, 0], tie_a])
-    b = np.concatenate([compact[:, 1], tie_b])
-    y = np.concatenate([rows[:, 2] / 2, np.full(tie_a.size, 0.5)])
-    w = np.concatenate([weight, np.full(tie_a.size, prior)])
-    x = np.vstack([rows[:, 4:] * scale + shift, np.zeros((tie_a.size, k))])
-    total = w.sum()
+class _LogisticModel:
+    """The logistic fit on fixed aggregated rows, run once per vector of row weights.
 
-    def margins(params: np.ndarray) -> np.ndarray:
-        return params[a] - params[b] + x @ params[m:]
+    The design is built once, and every fit after the first starts from the first solution, so
+    a bootstrap round costs a couple of Newton steps.
+    """
 
-    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
-        z = margins(params)
-        beta, centre = params[m:], params[:m].sum()
-        # The likelihood ignores a common shift of the scores; the centre term pins it to 0.
-        value = w @ (np.logaddexp(0, z) - y * z) + ridge / 2 * beta @ beta + total * centre**2 / 2
-        slope = w * (special.expit(z) - y)
-        grad = np.concatenate(
-            [
-                np.bincount(a, slope, m) - np.bincount(b, slope, m) + total * centre,
-                x.T @ slope + ridge * beta,
-            ]
+    def __init__(
+        self,
+        rows: np.ndarray,
+        n: int,
+        prior: float,
+        *,
+        ridge: float,
+        scale: np.ndarray,
+        shift: np.ndarray,
+    ) -> None:
+        self.n, self.ridge = n, ridge
+        self.present, compact = _present_variants(rows, n)
+        m, k = self.present.size, scale.size
+        tie_a, tie_b = np.triu_indices(m, 1)
+        self.n_ties, self.prior = tie_a.size, prior
+        self.a = np.concatenate([compact[:, 0], tie_a])
+        self.b = np.concatenate([compact[:, 1], tie_b])
+        self.pair = self.a * m + self.b
+        self.y = np.concatenate([rows[:, 2] / 2, np.full(tie_a.size, 0.5)])
+        self.x = np.vstack([rows[:, 4:] * scale + shift, np.zeros((tie_a.size, k))])
+        self.start = np.zeros(m + k)
+
+    def fit(self, weight: np.ndarray) -> np.ndarray:
+        """Scores of all n variants (NaN if absent) followed by the covariate coefficients."""
+        a, b, y, x, ridge = self.a, self.b, self.y, self.x, self.ridge
+        m, k = self.present.size, x.shape[1]
+        w = np.concatenate([weight, np.full(self.n_ties, self.prior)])
+        total = w.sum()
+
+        def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+            z = params[a] - params[b] + x @ params[m:]
+            beta, centre = params[m:], params[:m].sum()
+            # The likelihood ignores a common shift of the scores; the centre term pins it at 0.
+            value = w @ (np.logaddexp(0, z) - y * z) + ridge / 2 * beta @ beta
+            slope = w * (special.expit(z) - y)
+            grad = np.concatenate(
+                [
+                    np.bincount(a, slope, m) - np.bincount(b, slope, m) + total * centre,
+                    x.T @ slope + ridge * beta,
+                ]
+            )
+            return (value + total * centre**2 / 2) / total, grad / total
+
+        def hessian(params: np.ndarray) -> np.ndarray:
+            p = special.expit(params[a] - params[b] + x @ params[m:])
+            h = w * p * (1 - p)
+            pairs = np.bincount(self.pair, h, m * m).reshape(m, m)
+            h_scores = np.diag(pairs.sum(axis=0) + pairs.sum(axis=1)) - pairs - pairs.T + total
+            cross = np.zeros((m, k))
+            for j in range(k):
+                cross[:, j] = np.bincount(a, h * x[:, j], m) - np.bincount(b, h * x[:, j], m)
+            h_coefficients = x.T @ (h[:, None] * x) + ridge * np.eye(k)
+            return np.block([[h_scores, cross], [cross.T, h_coefficients]]) / total
+
+        solution = optimize.minimize(
+            objective,
+            self.start,
+            jac=True,
+            hess=hessian,
+            method="trust-exact",
+            options={"gtol": 1e-10, "maxiter": 1000},
         )
-        return value / total, grad / total
-
-    def hessian(params: np.ndarray) -> np.ndarray:
-        p = special.expit(margins(params))
-        h = w * p * (1 - p)
-        cells = m * m
-        h_scores = (
-            np.bincount(a * m + a, h, cells)
-            + np.bincount(b * m + b, h, cells)
-            - np.bincount(a * m + b, h, cells)
-            - np.bincount(b * m + a, h, cells)
-        ).reshape(m, m) + total
-        cross = np.zeros((m, k))
-        for j in range(k):
-            cross[:, j] = np.bincount(a, h * x[:, j], m) - np.bincount(b, h * x[:, j], m)
-        h_coefficients = x.T @ (h[:, None] * x) + ridge * np.eye(k)
-        return np.block([[h_scores, cross], [cross.T, h_coefficients]]) / total
-
-    solution = optimize.minimize(
-        objective,
-        np.zeros(m + k),
-        jac=True,
-        hess=hessian,
-        method="trust-exact",
-        options={"gtol": 1e-10, "maxiter": 1000},
-    )
-    # At machine precision trust-exact may stop with "bad approximation": the gradient decides.
-    if not np.abs(solution.jac).max() < 1e-7:
-        raise RuntimeError(f"controlled Bradley-Terry fit did not converge: {solution.message}")
-    scores = np.full(n, np.nan)
-    scores[present] = solution.x[:m] - solution.x[:m].mean()
-    return np.concatenate([scores, solution.x[m:]])
+        # At machine precision trust-exact may stop on "bad approximation": the gradient decides.
+        if not np.abs(solution.jac).max() < 1e-7:
+            raise RuntimeError(f"controlled Bradley-Terry fit did not converge: {solution.message}")
+        if not self.start.any():
+            self.start = solution.x
+        scores = np.full(self.n, np.nan)
+        scores[self.present] = solution.x[:m] - solution.x[:m].mean()
+        return np.concatenate([scores, solution.x[m:]])
