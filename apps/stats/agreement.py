@@ -163,7 +163,7 @@ def rater_agreement(
     with the pooled chance agreement pe of `gwet_ac2` (so it sits on AC2's scale). The side
     interval is Wilson's on (sum of per-item shares, items): shares lie in [0, 1], so their
     variance is at most the Bernoulli one and it errs wide. The AC2 interval is Student's t on
-    the mean of per-item weighted shares, pe taken as known, capped at 1. NaN for n < 2.
+    the mean of per-item weighted shares, pe taken as known, capped at 1 (NaN below 2 items).
     """
     item, rater, category = rating_arrays(
         item=item, rater=rater, value=value, categories=categories
