@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.batches",
+    "apps.pairs",
     "apps.dialogues",
     "apps.preferences",
     "apps.fleet",

@@ -3,10 +3,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.assignments.models import JudgmentSlot
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
-from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+from apps.dialogues.models import Dialogue, Turn
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.pools.models import PoolItem, PoolUpload
 
 

@@ -2,13 +2,7 @@ from django.contrib import admin
 
 from apps.core.admin import ReadOnlyAdmin
 
-from .models import JudgmentSlot, Lease
-
-
-@admin.register(JudgmentSlot)
-class JudgmentSlotAdmin(ReadOnlyAdmin):
-    list_display = ["id", "batch", "pair", "index", "status", "annotator", "lease_expires_at"]
-    list_filter = ["status", "batch"]
+from .models import Lease
 
 
 @admin.register(Lease)

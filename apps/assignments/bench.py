@@ -19,10 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.services import api_token_create
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
 
@@ -140,7 +140,7 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
         )
         keys = [api_token_create(user=user, name=label, read_only=False)[1] for user in users]
     with connection.cursor() as cursor:
-        for table in ("assignments_judgmentslot", "dialogues_pair", "dialogues_sample"):
+        for table in ("pairs_judgmentslot", "pairs_pair", "pairs_sample"):
             cursor.execute(f"ANALYZE {table}")
     return QueueBenchData(
         label=label,
@@ -183,7 +183,7 @@ DUPLICATE_SQL = {
 
 MISSING_SQL = """
     SELECT COALESCE(SUM(%(overlap)s - COALESCE(c.n, 0)), 0)
-    FROM dialogues_pair p
+    FROM pairs_pair p
     LEFT JOIN (SELECT pair_id, COUNT(*) AS n FROM preferences_comparison
                WHERE batch_id = %(batch)s GROUP BY pair_id) c ON c.pair_id = p.id
     WHERE p.batch_id = %(batch)s AND COALESCE(c.n, 0) < %(overlap)s"""
@@ -236,7 +236,7 @@ def _statements(captured: list[dict]) -> list[str]:
 def _scans(plan: dict) -> list[str]:
     """The plan's scans of the slot table, with the rows they read and threw away."""
     found = []
-    if plan.get("Relation Name") == "assignments_judgmentslot":
+    if plan.get("Relation Name") == "pairs_judgmentslot":
         found.append(
             f"{plan['Node Type']} {plan.get('Index Name', '')}".strip()
             + f" rows={plan.get('Actual Rows')} removed={plan.get('Rows Removed by Filter', 0)}"

@@ -3,61 +3,6 @@ from django.db import models
 from django.db.models import Q
 
 
-class JudgmentSlot(models.Model):
-    """One of the `batch.overlap` judgments a pool pair needs; the unit the queue hands out.
-
-    Claiming locks a claimable slot row (FOR UPDATE SKIP LOCKED) and writes its new state in the
-    same transaction, so a slot is never leased to two annotators, and a pair with k slots gets
-    at most k judgments.
-    """
-
-    class Status(models.TextChoices):
-        FREE = "free", "Free"
-        LEASED = "leased", "Leased"
-        DONE = "done", "Done"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="+")
-    pair = models.ForeignKey("dialogues.Pair", on_delete=models.CASCADE, related_name="slots")
-    index = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FREE)
-    annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["pair", "index"]
-        constraints = [
-            models.UniqueConstraint(fields=["pair", "index"], name="slot_unique_index"),
-            models.UniqueConstraint(
-                fields=["pair", "annotator"],
-                condition=Q(annotator__isnull=False),
-                name="slot_one_per_annotator_per_pair",
-            ),
-            models.CheckConstraint(
-                condition=(Q(status="free") & Q(annotator__isnull=True))
-                | (Q(status="withdrawn"))
-                | (Q(status__in=["leased", "done"]) & Q(annotator__isnull=False)),
-                name="slot_leased_or_done_has_annotator",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="leased") | Q(lease_expires_at__isnull=False),
-                name="slot_lease_has_expiry",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["batch", "pair", "index"],
-                condition=Q(status__in=["free", "leased"]),
-                name="slot_claimable",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Slot {self.index} of pair {self.pair_id} ({self.status})"
-
-
 class Lease(models.Model):
     """One annotator's claim on a slot, from claim to its end: the queue's history."""
 
@@ -75,8 +20,8 @@ class Lease(models.Model):
         BOTH_UNUSABLE = "both_unusable", "Both responses unusable"
         HARMFUL = "harmful", "Harmful content"
 
-    slot = models.ForeignKey(JudgmentSlot, on_delete=models.CASCADE, related_name="leases")
-    pair = models.ForeignKey("dialogues.Pair", on_delete=models.CASCADE, related_name="leases")
+    slot = models.ForeignKey("pairs.JudgmentSlot", on_delete=models.CASCADE, related_name="leases")
+    pair = models.ForeignKey("pairs.Pair", on_delete=models.CASCADE, related_name="leases")
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="leases")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="leases"

@@ -8,8 +8,8 @@ from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.dialogues.models import Sample
 from apps.dialogues.selectors import sample_shown
+from apps.pairs.models import Sample
 from apps.preferences.models import Comparison
 
 from .models import Lease

@@ -26,10 +26,11 @@ from django.utils import timezone
 from apps.batches.models import Batch
 from apps.batches.selectors import batches_open_for
 from apps.core.text import text_checked
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record
 
-from .models import JudgmentSlot, Lease
+from .models import Lease
 
 FLAGS_TO_WITHDRAW = 2  # distinct annotators flagging a pair take its unjudged slots out
 MAX_NOTE_CHARS = 2000

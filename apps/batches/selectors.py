@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
 from apps.catalog.models import ModelVariant
-from apps.dialogues.models import Pair
+from apps.pairs.models import Pair
 from apps.pools.models import PoolItem
 from apps.preferences.models import Comparison
 

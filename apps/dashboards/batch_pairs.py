@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from apps.assignments.models import Lease
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolItem
 from apps.preferences.models import Comparison
 

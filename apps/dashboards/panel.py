@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from apps.assignments.models import JudgmentSlot
 from apps.batches.models import Batch
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import SafetyLabel, Strength
 
 from . import charts, selectors

@@ -14,9 +14,9 @@ from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.preferences.models import Comparison, SafetyLabel, Strength
 
 # Share of each safety bin in the Llama 2 paper's safety data (section 3.2.1), in percent.

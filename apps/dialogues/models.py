@@ -39,7 +39,7 @@ class Turn(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     source_sample = models.OneToOneField(
-        "dialogues.Sample", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "pairs.Sample", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -63,108 +63,3 @@ class Turn(models.Model):
 
     def as_message(self) -> dict[str, str]:
         return {"role": self.role, "content": self.text}
-
-
-class Pair(models.Model):
-    """Two responses to the same context, to be compared. Which side shows which is random.
-
-    A pair comes either from an annotator's own dialogue (they judge it themselves) or from a
-    batch's prompt pool (the work queue leases it to `batch.overlap` other annotators, each
-    with their own left/right order recorded on the lease).
-    """
-
-    class Slot(models.TextChoices):
-        A = "a", "A"
-        B = "b", "B"
-
-    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="pairs")
-    dialogue = models.ForeignKey(
-        Dialogue, on_delete=models.CASCADE, related_name="pairs", null=True, blank=True
-    )
-    user_turn = models.OneToOneField(
-        Turn, on_delete=models.CASCADE, related_name="pair", null=True, blank=True
-    )
-    pool_item = models.OneToOneField(
-        "pools.PoolItem", on_delete=models.CASCADE, related_name="pair", null=True, blank=True
-    )
-    context = models.JSONField(help_text="Chat messages up to and including the user turn.")
-    left_slot = models.CharField(max_length=1, choices=Slot.choices)
-    ready_at = models.DateTimeField(
-        null=True, blank=True, help_text="When both responses were generated."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(dialogue__isnull=False, user_turn__isnull=False, pool_item__isnull=True)
-                    | Q(dialogue__isnull=True, user_turn__isnull=True, pool_item__isnull=False)
-                ),
-                name="pair_from_a_dialogue_or_the_pool",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Pair {self.pk}"
-
-    @property
-    def is_pool(self) -> bool:
-        return self.pool_item_id is not None
-
-    @property
-    def turn_index(self) -> int:
-        """Index of the judged user turn within its context."""
-        return len(self.context) - 1
-
-
-class Sample(models.Model):
-    """One generated response, with the exact settings that produced it."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="samples")
-    slot = models.CharField(max_length=1, choices=Pair.Slot.choices)
-    variant = models.ForeignKey("catalog.ModelVariant", on_delete=models.PROTECT)
-    temperature = models.FloatField()
-    top_p = models.FloatField()
-    max_new_tokens = models.PositiveIntegerField()
-    seed = models.BigIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    text = models.TextField(blank=True)
-    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
-    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    finish_reason = models.CharField(max_length=20, blank=True)
-    context_truncated = models.BooleanField(default=False)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["pair", "slot"]
-        constraints = [
-            models.UniqueConstraint(fields=["pair", "slot"], name="sample_one_per_slot"),
-            models.CheckConstraint(
-                condition=~Q(status="done") | Q(completion_tokens__isnull=False),
-                name="sample_done_has_tokens",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="failed") | ~Q(error=""), name="sample_failed_has_reason"
-            ),
-            models.CheckConstraint(
-                condition=Q(top_p__gt=0) & Q(top_p__lte=1), name="sample_top_p_range"
-            ),
-            models.CheckConstraint(condition=Q(temperature__gte=0), name="sample_temperature_ge_0"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Sample {self.pk} ({self.slot}, {self.status})"

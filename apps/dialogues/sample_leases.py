@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 
 MAX_ATTEMPTS = 3
 

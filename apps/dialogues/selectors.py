@@ -4,8 +4,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.markdown import markdown_render
+from apps.pairs.models import Pair, Sample
 
-from .models import Dialogue, Pair, Sample
+from .models import Dialogue
 from .sample_leases import LIVE, MAX_ATTEMPTS, claimable
 
 AHEAD_COUNTED = 1000  # the count stops here: "1,000+ responses ahead"

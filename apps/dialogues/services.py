@@ -10,8 +10,9 @@ from django.db import transaction
 from apps.batches.models import Batch, SamplingConfig
 from apps.batches.selectors import batches_open_for
 from apps.core.text import text_checked
+from apps.pairs.models import Pair, Sample
 
-from .models import Dialogue, Pair, Sample, Turn
+from .models import Dialogue, Turn
 
 
 def _clean_user_text(text: str) -> str:

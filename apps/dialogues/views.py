@@ -7,13 +7,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.batches.models import Batch
 from apps.batches.selectors import batch_get_open
+from apps.pairs.models import Pair
 from apps.preferences.forms import JudgmentForm
 from apps.preferences.models import Strength
 from apps.preferences.selectors import pair_judging_closes_at
 
 from . import selectors, services
 from .forms import UserTurnForm
-from .models import Dialogue, Pair
+from .models import Dialogue
 
 
 def _dialogue_or_404(request, dialogue_id: int) -> Dialogue:

@@ -35,7 +35,7 @@ TABLES = {
         "dialogue_id",
         "source_sample_id",
     ),
-    "dialogues_pair": (
+    "pairs_pair": (
         "id",
         "context",
         "left_slot",
@@ -45,7 +45,7 @@ TABLES = {
         "batch_id",
         "ready_at",
     ),
-    "dialogues_sample": (
+    "pairs_sample": (
         "id",
         "slot",
         "temperature",
@@ -162,8 +162,8 @@ def bench_fill(
             for table, n in (
                 ("dialogues_dialogue", dialogues),
                 ("dialogues_turn", 2 * rows),
-                ("dialogues_pair", rows),
-                ("dialogues_sample", 2 * rows),
+                ("pairs_pair", rows),
+                ("pairs_sample", 2 * rows),
                 ("preferences_comparison", rows),
             )
         }
@@ -181,8 +181,8 @@ def bench_fill(
             messages: list[dict] = []
             for t in range(min(turns, rows - k)):
                 turn_id = ids["dialogues_turn"] + 2 * k
-                pair_id = ids["dialogues_pair"] + k
-                sample_a = ids["dialogues_sample"] + 2 * k
+                pair_id = ids["pairs_pair"] + k
+                sample_a = ids["pairs_sample"] + 2 * k
                 prompt = prompts[(k * 7) % len(prompts)]
                 messages.append({"role": "user", "content": prompt})
                 context = orjson.dumps(messages).decode()
@@ -192,11 +192,11 @@ def bench_fill(
                 out["dialogues_turn"].append(
                     (turn_id, 2 * t, "user", prompt, at, dialogue_id, None)
                 )
-                out["dialogues_pair"].append(
+                out["pairs_pair"].append(
                     (pair_id, context, "a", at, dialogue_id, turn_id, batch.pk, at)
                 )
                 for slot in (0, 1):
-                    out["dialogues_sample"].append(
+                    out["pairs_sample"].append(
                         (
                             sample_a + slot,
                             "ab"[slot],
@@ -273,9 +273,9 @@ def bench_clean(*, data: BenchData) -> None:
         for sql in (
             "DELETE FROM preferences_comparison WHERE batch_id = ANY(%s)",
             f"DELETE FROM dialogues_turn WHERE dialogue_id IN ({dialogues})",
-            f"DELETE FROM dialogues_sample WHERE pair_id IN (SELECT id FROM dialogues_pair "
+            f"DELETE FROM pairs_sample WHERE pair_id IN (SELECT id FROM pairs_pair "
             f"WHERE dialogue_id IN ({dialogues}))",
-            f"DELETE FROM dialogues_pair WHERE dialogue_id IN ({dialogues})",
+            f"DELETE FROM pairs_pair WHERE dialogue_id IN ({dialogues})",
             "DELETE FROM dialogues_dialogue WHERE batch_id = ANY(%s)",
         ):
             cursor.execute(sql, [data.batch_ids])

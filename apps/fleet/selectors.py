@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from apps.dialogues.models import Sample
+from apps.pairs.models import Sample
 
 from .models import WorkerHeartbeat
 

@@ -3,7 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 
 from .models import PoolUpload
 

@@ -9,12 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
-from apps.assignments.models import JudgmentSlot
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
 from apps.dialogues.services import sample_draw
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 
 from .models import PoolItem, PoolUpload
 from .parsing import PoolFileError, PoolRow, file_format_detect, pool_file_parse

@@ -29,7 +29,7 @@ UNSAFE_CHOSEN_OVER_SAFE_MESSAGE = (
 class Comparison(models.Model):
     """One annotator's forced choice between the two responses of a pair."""
 
-    pair = models.ForeignKey("dialogues.Pair", on_delete=models.PROTECT, related_name="comparisons")
+    pair = models.ForeignKey("pairs.Pair", on_delete=models.PROTECT, related_name="comparisons")
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="comparisons")
     track = models.CharField(max_length=20, choices=Track.choices)
     annotator = models.ForeignKey(
@@ -37,10 +37,10 @@ class Comparison(models.Model):
     )
     turn_index = models.PositiveIntegerField()
     context = models.JSONField(help_text="Chat messages up to and including the judged user turn.")
-    chosen = models.ForeignKey("dialogues.Sample", on_delete=models.PROTECT, related_name="+")
-    rejected = models.ForeignKey("dialogues.Sample", on_delete=models.PROTECT, related_name="+")
+    chosen = models.ForeignKey("pairs.Sample", on_delete=models.PROTECT, related_name="+")
+    rejected = models.ForeignKey("pairs.Sample", on_delete=models.PROTECT, related_name="+")
     left = models.ForeignKey(
-        "dialogues.Sample",
+        "pairs.Sample",
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The sample shown on the left of the screen.",

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair
+from apps.pairs.models import Pair
 
 
 def pair_judging_closes_at(*, pair: Pair) -> datetime | None:

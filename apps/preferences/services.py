@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.batches.models import Track
-from apps.dialogues.models import Dialogue, Pair, Sample, Turn
+from apps.dialogues.models import Dialogue, Turn
+from apps.pairs.models import Pair, Sample
 
 from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, Strength
 from .selectors import pair_judging_closes_at

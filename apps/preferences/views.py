@@ -5,9 +5,9 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from apps.dialogues.models import Pair
 from apps.dialogues.selectors import pair_get_for
 from apps.dialogues.views import render_dialogue
+from apps.pairs.models import Pair
 
 from .forms import JudgmentForm
 from .services import comparison_submit

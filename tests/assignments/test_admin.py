@@ -2,8 +2,8 @@
 
 import pytest
 
-from apps.assignments.models import JudgmentSlot
 from apps.assignments.services import lease_claim, lease_submit
+from apps.pairs.models import JudgmentSlot
 from tests.factories import pool_pair_ready
 from tests.read_only_admin import assert_admin_read_only
 

@@ -5,9 +5,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.assignments.services import leases_expire
 from apps.batches.models import Batch
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, pool_pair_ready
 

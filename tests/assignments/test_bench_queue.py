@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from apps.assignments.management.bench_http import free_port
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair
+from apps.pairs.models import JudgmentSlot, Pair
 from apps.preferences.models import Comparison
 from tests.worker_process import shared_test_db_name, worker_env
 

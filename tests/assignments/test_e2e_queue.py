@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from tests.e2e import conftest as e2e
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready

@@ -4,7 +4,7 @@ import pytest
 
 from apps.assignments.selectors import lease_view
 from apps.assignments.services import lease_claim
-from apps.dialogues.models import Sample
+from apps.pairs.models import Sample
 from tests.factories import pool_pair_ready
 
 pytestmark = pytest.mark.django_db

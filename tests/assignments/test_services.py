@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.assignments import services
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.batches.models import Batch
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.assignments import services, views
-from apps.assignments.models import JudgmentSlot, Lease
+from apps.assignments.models import Lease
 from apps.dialogues.services import dialogue_start
+from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish

@@ -23,9 +23,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from apps.accounts.services import api_token_create
 from apps.assignments.services import lease_claim
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair
 from apps.dialogues.services import dialogue_continue, dialogue_start
 from apps.exports.models import ExportJob
+from apps.pairs.models import Pair
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
@@ -186,12 +186,12 @@ ADMIN_EXPECTED: dict[str, dict[str, set[int]]] = {
             "preferences_comparison",
             "dialogues_dialogue",
             "dialogues_turn",
-            "dialogues_pair",
-            "dialogues_sample",
+            "pairs_pair",
+            "pairs_sample",
             "pools_poolupload",
             "pools_poolitem",
             "assignments_lease",
-            "assignments_judgmentslot",
+            "pairs_judgmentslot",
         )
         for method, view in (("GET", "add"), ("GET", "delete"), ("POST", "change"))
     },

@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings
 
 from apps.accounts.services import api_token_create
-from apps.dialogues.models import Dialogue, Pair
+from apps.dialogues.models import Dialogue
 from apps.dialogues.services import dialogue_start
 from apps.exports.models import ExportJob
+from apps.pairs.models import Pair
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 

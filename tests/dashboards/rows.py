@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from apps.assignments.models import JudgmentSlot, Lease
-from apps.dialogues.models import Pair, Sample
+from apps.assignments.models import Lease
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison, Strength
 from tests.factories import DialogueFactory, pair_ready

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from apps.assignments.services import lease_claim, lease_flag, lease_submit
 from apps.dashboards import views
-from apps.dialogues.models import Sample
 from apps.dialogues.services import dialogue_start
+from apps.pairs.models import Sample
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from apps.dialogues.models import Sample, Turn
+from apps.dialogues.models import Turn
 from apps.dialogues.services import dialogue_start
+from apps.pairs.models import Sample
 from tests.factories import samples_finish
 from tests.read_only_admin import assert_admin_read_only
 
@@ -17,7 +18,7 @@ def pair(batch, annotator):
 
 def test_a_pair_is_read_only_in_the_admin(admin_client, pair):
     assert_admin_read_only(admin_client, pair, field="left_slot", new_value="b")
-    html = admin_client.get(f"/admin/dialogues/pair/{pair.pk}/change/").content.decode()
+    html = admin_client.get(f"/admin/pairs/pair/{pair.pk}/change/").content.decode()
     assert "Response A" in html and 'name="samples-0-text"' not in html
 
 

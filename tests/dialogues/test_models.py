@@ -2,7 +2,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from apps.dialogues import services
-from apps.dialogues.models import Sample, Turn
+from apps.dialogues.models import Turn
+from apps.pairs.models import Sample
 
 pytestmark = pytest.mark.django_db
 

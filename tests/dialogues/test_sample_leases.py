@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from apps.dialogues import services
-from apps.dialogues.models import Sample
 from apps.dialogues.sample_leases import (
     sample_complete,
     samples_claim,
@@ -14,6 +13,7 @@ from apps.dialogues.sample_leases import (
     samples_stream,
     samples_yield,
 )
+from apps.pairs.models import Sample
 from apps.pools.services import pool_import
 from tests.factories import UserFactory
 

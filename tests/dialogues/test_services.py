@@ -3,7 +3,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.batches.models import Batch
 from apps.dialogues import services
-from apps.dialogues.models import Dialogue, Sample, Turn
+from apps.dialogues.models import Dialogue, Turn
+from apps.pairs.models import Sample
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, samples_finish
 

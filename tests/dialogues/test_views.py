@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from apps.batches.models import Batch
 from apps.dialogues import services
-from apps.dialogues.models import Dialogue, Pair
+from apps.dialogues.models import Dialogue
+from apps.pairs.models import Pair
 from apps.preferences.models import Comparison
 from tests.factories import samples_finish
 

@@ -17,7 +17,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from apps.core.markdown import markdown_render
-from apps.dialogues.models import Dialogue, Pair, Sample
+from apps.dialogues.models import Dialogue
+from apps.pairs.models import Pair, Sample
 from apps.preferences.models import Comparison, Strength
 from tests.factories import BatchFactory, SamplingConfigFactory, UserFactory
 

@@ -10,8 +10,8 @@ import os
 import pytest
 
 from apps.assignments.services import lease_claim, lease_flag, lease_skip, lease_submit
-from apps.dialogues.models import Pair, Sample
 from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolItem
 from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
@@ -218,8 +218,8 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
         urls = [
             "/fleet/",
             "/admin/preferences/comparison/",
-            "/admin/dialogues/sample/",
-            f"/admin/dialogues/sample/{hostile_world['sample'].pk}/change/",
+            "/admin/pairs/sample/",
+            f"/admin/pairs/sample/{hostile_world['sample'].pk}/change/",
             "/admin/dialogues/dialogue/",
             "/admin/batches/batch/",
             f"/admin/batches/batch/{hostile_world['batch'].pk}/change/",
@@ -233,11 +233,11 @@ def test_nothing_hostile_runs_on_the_staff_pages(chromium_browser, live_server, 
             f"/manage/batches/{batch_id}/pairs/",
             f"/manage/batches/{batch_id}/pairs/?state=flagged",
             "/admin/assignments/lease/",
-            "/admin/assignments/judgmentslot/",
+            "/admin/pairs/judgmentslot/",
             "/admin/pools/poolitem/",
             f"/admin/pools/poolitem/{PoolItem.objects.first().pk}/change/",
             "/admin/pools/poolupload/",
-            "/admin/dialogues/pair/",
+            "/admin/pairs/pair/",
         ]
         for url in urls:
             _assert_inert(page, url, events)

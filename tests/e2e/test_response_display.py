@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from apps.dialogues.models import Sample
 from apps.dialogues.services import dialogue_start
+from apps.pairs.models import Sample
 from tests.factories import BatchFactory, UserFactory, samples_finish
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.

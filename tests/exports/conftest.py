@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import api_token_create
-from apps.dialogues.models import Pair
 from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.pairs.models import Pair
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record, comparison_submit

@@ -70,7 +70,7 @@ def test_the_card_reads_no_rows_only_one_grouped_query(data):
         card = export_card(options=options, visible=Batch.objects.all()).as_dict()
     grouped = [q["sql"] for q in queries if "preferences_comparison" in q["sql"]]
     assert len(grouped) == 1 and "GROUP BY" in grouped[0]
-    assert '"dialogues_sample"."text"' not in grouped[0]
+    assert '"pairs_sample"."text"' not in grouped[0]
     assert card["counts"]["category"] == {"code": 12}
     assert sum(card["counts"]["split"].values()) == card["rows"] == 28
 

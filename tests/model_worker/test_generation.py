@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from apps.dialogues import services
-from apps.dialogues.models import Pair, Sample
 from apps.dialogues.sample_leases import samples_claim
+from apps.pairs.models import Pair, Sample
 from apps.pools.services import pool_import
 from model_worker.generation import samples_generate
 from model_worker.tasks import generate_pair

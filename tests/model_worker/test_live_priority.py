@@ -9,7 +9,7 @@ import json
 import pytest
 
 from apps.dialogues import services
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 from apps.pools.services import pool_import
 from tests.factories import BatchFactory, UserFactory
 from tests.worker_process import wait_until

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from annotation_site.celery import app
 from apps.dialogues import services
-from apps.dialogues.models import Sample
+from apps.pairs.models import Sample
 from model_worker.reconcile import generation_reconcile
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ import redis
 from django.conf import settings
 
 from apps.dialogues import services
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 from tests.factories import BatchFactory
 from tests.worker_process import wait_until
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 from apps.pools.services import pool_import
 from tests.factories import BatchFactory, UserFactory
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.dialogues.models import Sample
+from apps.pairs.models import Sample
 from tests.factories import BatchFactory, UserFactory
 from tests.worker_process import (
     WORKER_READY_TIMEOUT_S,

@@ -6,10 +6,9 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.assignments.models import JudgmentSlot
 from apps.audit.models import AuditEvent
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.pools.models import PoolItem, PoolUpload
 from apps.pools.parsing import PoolFileError
 from apps.pools.services import pool_import

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.batches.models import Batch
-from apps.dialogues.models import Pair, Sample
+from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolUpload
 from apps.pools.services import pool_import
 

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from apps.batches.models import Batch
 from apps.dialogues import services as dialogue_services
-from apps.dialogues.models import Pair, Turn
+from apps.dialogues.models import Turn
+from apps.pairs.models import Pair
 from apps.preferences.models import Comparison, SafetyLabel
 from apps.preferences.services import comparison_submit
 from tests.factories import samples_finish

@@ -28,9 +28,9 @@ SELECT c.id, p.dialogue_id, c.batch_id, c.track, c.annotator_id, c.turn_index, c
        cs.text, rs.text, cs.variant_id, rs.variant_id, c.strength, c.chosen_is_safe,
        c.rejected_is_safe, c.created_at, p.pool_item_id, pi.category
 FROM preferences_comparison c
-JOIN dialogues_pair p ON p.id = c.pair_id
-JOIN dialogues_sample cs ON cs.id = c.chosen_id
-JOIN dialogues_sample rs ON rs.id = c.rejected_id
+JOIN pairs_pair p ON p.id = c.pair_id
+JOIN pairs_sample cs ON cs.id = c.chosen_id
+JOIN pairs_sample rs ON rs.id = c.rejected_id
 LEFT JOIN pools_poolitem pi ON pi.id = p.pool_item_id
 WHERE c.batch_id = ANY(%s) ORDER BY c.id
 """
