@@ -243,11 +243,11 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-generation": {
-        "task": "model_worker.tasks.reconcile_generation",
+        "task": "model_worker.tasks.generation_reconcile_task",
         "schedule": env.int("RECONCILE_EVERY_S", default=30),
     },
     "expire-leases": {
-        "task": "apps.assignments.tasks.expire_leases",
+        "task": "apps.assignments.tasks.leases_expire_task",
         "schedule": 60,
     },
     "expire-exports": {

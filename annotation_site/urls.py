@@ -32,5 +32,4 @@ urlpatterns = [
     path("manage/", include("apps.dashboards.urls")),
     path("", include("apps.assignments.urls")),
     path("", include("apps.dialogues.urls")),
-    path("", include("apps.preferences.urls")),
 ]

@@ -96,7 +96,7 @@ def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
 
 
 def _measure(*, batch, annotator, prompts, worker) -> dict:
-    from apps.dialogues.models import Sample
+    from apps.pairs.models import Sample
 
     started = time.perf_counter()
     pairs = _submit(batch=batch, annotator=annotator, prompts=prompts)

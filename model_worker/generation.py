@@ -12,8 +12,8 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from apps.dialogues.models import Sample
-from apps.dialogues.sample_leases import (
+from apps.pairs.models import Sample
+from apps.pairs.sample_leases import (
     sample_complete,
     sample_fail,
     samples_claim,
@@ -23,8 +23,8 @@ from apps.dialogues.sample_leases import (
     samples_yield,
 )
 
+from . import heartbeat
 from .backends import GenerationRequest, PermanentGenerationError, backend_for
-from .heartbeat import stats as heartbeat_stats
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,13 @@ class _YieldToLiveWork(Exception):
     """Raised at a streaming checkpoint to stop a pool batch: a written prompt is waiting."""
 
 
+class TransientGenerationError(Exception):
+    """The model call failed in a way that may pass (CUDA out of memory, say): the samples are
+    pending again and the task retries them after a pause."""
+
+
 def _is_live(samples: list[Sample]) -> bool:
-    return any(sample.pair.dialogue_id is not None for sample in samples)
+    return any(sample.priority == Sample.Priority.LIVE for sample in samples)
 
 
 def _claim_batch(*, pair_id: int) -> list[Sample]:
@@ -164,14 +169,15 @@ def _generate_group(samples: list[Sample], *, live_waiting=None) -> int:
             sample_fail(sample=sample, error=str(exc))
         return 0
     except Exception as exc:
-        heartbeat_stats["last_error"] = f"{type(exc).__name__}: {exc}"
-        # Transient as far as we know: hand the samples back (the reconciler re-enqueues them)
-        # with the reason shown; MAX_ATTEMPTS bounds how often this can happen.
-        samples_release(samples=samples, error=f"{type(exc).__name__}: {exc}")
-        raise
+        reason = f"{type(exc).__name__}: {exc}"
+        heartbeat.error_record(reason)
+        # Transient as far as we know: hand the samples back with the reason shown, and let the
+        # task retry them; MAX_ATTEMPTS bounds how often this can happen to one sample.
+        samples_release(samples=samples, error=reason)
+        raise TransientGenerationError(reason) from exc
+    heartbeat.samples_done_add(len(samples))
     stored = 0
     for sample, result in zip(samples, results, strict=True):
-        heartbeat_stats["samples_done"] += 1
         if isinstance(result, PermanentGenerationError):
             sample_fail(sample=sample, error=str(result))
             continue

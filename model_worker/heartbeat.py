@@ -11,9 +11,42 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-stats = {"samples_done": 0, "last_error": ""}
 _stop = threading.Event()
 _thread: threading.Thread | None = None
+
+
+class _Counters:
+    """What this process reports in each beat; written by generation, read by the beat thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.samples_done = 0
+        self.last_error = ""
+
+    def samples_done_add(self, count: int) -> None:
+        with self._lock:
+            self.samples_done += count
+
+    def error_record(self, error: str) -> None:
+        with self._lock:
+            self.last_error = error
+
+    def read(self) -> tuple[int, str]:
+        with self._lock:
+            return self.samples_done, self.last_error
+
+
+_counters = _Counters()
+
+
+def samples_done_add(count: int) -> None:
+    """Count generated samples (stored or failed with a reason) for the next heartbeat."""
+    _counters.samples_done_add(count)
+
+
+def error_record(error: str) -> None:
+    """Show this error as the worker's last one on the Workers page."""
+    _counters.error_record(error)
 
 
 def _device() -> str:
@@ -28,6 +61,7 @@ def _beat(*, name: str, queues: str, started_at, stopped: bool = False) -> None:
     from .backends.registry import loaded_variant_names
 
     close_old_connections()
+    samples_done, last_error = _counters.read()
     heartbeat_record(
         name=name,
         hostname=socket.gethostname(),
@@ -35,8 +69,8 @@ def _beat(*, name: str, queues: str, started_at, stopped: bool = False) -> None:
         queues=queues,
         device=_device(),
         variants=loaded_variant_names(),
-        samples_done=stats["samples_done"],
-        last_error=stats["last_error"],
+        samples_done=samples_done,
+        last_error=last_error,
         started_at=started_at,
         stopped=stopped,
     )

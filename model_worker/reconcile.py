@@ -4,19 +4,18 @@ import logging
 
 from django.conf import settings
 
-from apps.dialogues.sample_leases import samples_give_up, samples_stranded
+from apps.pairs.sample_leases import samples_give_up, samples_stranded
+from apps.pairs.services import generation_enqueue
 
 logger = logging.getLogger(__name__)
 
 
 def generation_reconcile() -> int:
-    """Enqueue one task per pair that has samples pending too long or past their lease."""
-    from .tasks import generate_pair
-
+    """Fail samples out of attempts, and wake the workers for pairs with samples pending too
+    long or past their lease; return how many pairs were stranded."""
     samples_give_up()
     pair_ids = samples_stranded(older_than_s=settings.RECONCILE_PENDING_AFTER_S)
-    for pair_id in pair_ids:
-        generate_pair.delay(pair_id)
     if pair_ids:
-        logger.info("Reconciler re-enqueued %d pairs", len(pair_ids))
+        generation_enqueue(pair_ids=pair_ids, one_per_pair=True)
+        logger.info("Reconciler woke the workers for %d stranded pairs", len(pair_ids))
     return len(pair_ids)

@@ -6,7 +6,8 @@ from django.utils import timezone
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
 from apps.dialogues.models import Dialogue, Turn
-from apps.pairs.models import JudgmentSlot, Pair, Sample
+from apps.pairs.models import Pair, Sample
+from apps.pairs.services import PairSpec, pair_create
 from apps.pools.models import PoolItem, PoolUpload
 
 
@@ -68,41 +69,13 @@ def pair_ready(
     texts=("Left-ish", "Right-ish"),
     left_slot: str = "a",
 ) -> Pair:
-    """A pair whose two samples are already generated (no model involved)."""
+    """A pair of the dialogue whose two samples are already generated (no model involved)."""
     index = dialogue.turns.count()
     turn = Turn.objects.create(dialogue=dialogue, index=index, role="user", text=prompt)
     context = [t.as_message() for t in dialogue.turns.all()]
-    pair = Pair.objects.create(
-        batch=dialogue.batch,
-        dialogue=dialogue,
-        user_turn=turn,
-        context=context,
-        left_slot=left_slot,
-        ready_at=timezone.now(),
-    )
-    samples_done(pair, texts)
-    return pair
-
-
-def samples_done(pair: Pair, texts) -> None:
-    """Both samples of a new pair, already generated, drawn from the batch's two configs."""
-    for slot, text, config in (
-        ("a", texts[0], pair.batch.sampling_a),
-        ("b", texts[1], pair.batch.sampling_b),
-    ):
-        Sample.objects.create(
-            pair=pair,
-            slot=slot,
-            variant=config.variant,
-            temperature=config.temperature_min,
-            top_p=config.top_p,
-            max_new_tokens=config.max_new_tokens,
-            seed=1,
-            status="done",
-            text=text,
-            prompt_tokens=5,
-            completion_tokens=3,
-        )
+    spec = PairSpec(context=context, dialogue=dialogue, user_turn=turn, left_slot=left_slot)
+    pair = pair_create(batch=dialogue.batch, spec=spec, enqueue=False)
+    return samples_finish(pair, texts)
 
 
 def pool_pair_ready(
@@ -129,18 +102,9 @@ def pool_pair_ready(
     item = PoolItem.objects.create(
         batch=batch, upload=upload, line_number=line_number, context=messages
     )
-    pair = Pair.objects.create(
-        batch=batch,
-        pool_item=item,
-        context=messages,
-        left_slot=left_slot,
-        ready_at=timezone.now(),
-    )
-    samples_done(pair, texts)
-    JudgmentSlot.objects.bulk_create(
-        JudgmentSlot(batch=batch, pair=pair, index=index) for index in range(batch.overlap)
-    )
-    return pair
+    spec = PairSpec(context=messages, pool_item=item, left_slot=left_slot)
+    pair = pair_create(batch=batch, spec=spec, judgments=batch.overlap, enqueue=False)
+    return samples_finish(pair, texts)
 
 
 def samples_finish(pair: Pair, texts=("Response A", "Response B")) -> Pair:
@@ -149,5 +113,6 @@ def samples_finish(pair: Pair, texts=("Response A", "Response B")) -> Pair:
         Sample.objects.filter(pair=pair, slot=slot).update(
             status="done", text=text, prompt_tokens=5, completion_tokens=3
         )
-    Pair.objects.filter(pk=pair.pk).update(ready_at=timezone.now())
+    pair.ready_at = timezone.now()
+    Pair.objects.filter(pk=pair.pk).update(ready_at=pair.ready_at)
     return pair

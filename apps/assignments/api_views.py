@@ -5,14 +5,15 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import TokenMayWrite
-from apps.accounts.selectors import api_token_batch_scope, api_token_scope_apply
+from apps.accounts.selectors import api_token_scope_apply
 from apps.batches.models import Batch
+from apps.batches.selectors import BatchNotOpenToYou
+from apps.preferences.errors import Refused, api_refusal
 
 from . import services
 from .models import Lease
@@ -27,14 +28,6 @@ from .serializers import (
 )
 
 
-def _conflict(message: str) -> Response:
-    return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
-
-
-def _as_api_error(exc: ValidationError) -> ApiValidationError:
-    return ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
 def _batch_for(request, batch_id: int) -> Batch:
     batches = Batch.objects.filter(pk=batch_id)
     batch = api_token_scope_apply(queryset=batches, token=request.auth, field="pk").first()
@@ -45,13 +38,9 @@ def _batch_for(request, batch_id: int) -> Batch:
 
 def _lease_for(request, lease_id: int) -> Lease:
     try:
-        lease = lease_get_for(user=request.user, lease_id=lease_id)
+        return lease_get_for(user=request.user, lease_id=lease_id, token=request.auth)
     except Lease.DoesNotExist as exc:
         raise Http404 from exc
-    scope = api_token_batch_scope(token=request.auth)
-    if scope is not None and not scope.filter(batch_id=lease.batch_id).exists():
-        raise Http404
-    return lease
 
 
 class QueueApi(APIView):
@@ -71,10 +60,8 @@ class ClaimApi(QueueApi):
         batch = _batch_for(request, batch_id)
         try:
             lease = services.lease_claim(batch=batch, annotator=request.user)
-        except Batch.DoesNotExist as exc:
-            raise Http404 from exc
-        except services.LeaseLimitReached as exc:
-            return _conflict(exc.messages[0])
+        except (BatchNotOpenToYou, services.LeaseLimitReached) as exc:
+            return api_refusal(exc)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         data = LeaseOutputSerializer(lease_view(lease=lease)).data
@@ -132,10 +119,8 @@ class SubmitApi(QueueApi):
                 left_is_safe=data["left_is_safe"],
                 right_is_safe=data["right_is_safe"],
             )
-        except ValidationError as exc:
-            raise _as_api_error(exc) from exc
-        except (services.LeaseConflict, services.LateSubmitRejected) as exc:
-            return _conflict(str(exc))
+        except (ValidationError, Refused) as exc:
+            return api_refusal(exc)
         code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
         return Response(SubmitOutputSerializer(outcome).data, status=code)
 
@@ -155,10 +140,8 @@ class LeaseEndApi(QueueApi):
             data = params.validated_data
         try:
             lease = self.end(request, lease, data)
-        except ValidationError as exc:
-            raise _as_api_error(exc) from exc
-        except services.LeaseConflict as exc:
-            return _conflict(str(exc))
+        except (ValidationError, Refused) as exc:
+            return api_refusal(exc)
         return Response(LeaseEndedSerializer(lease).data)
 
 

@@ -8,16 +8,19 @@ from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.dialogues.selectors import sample_shown
+from apps.accounts.selectors import api_token_scope_apply
 from apps.pairs.models import Sample
+from apps.pairs.selectors import sample_shown
 from apps.preferences.models import Comparison
 
 from .models import Lease
 
 
-def lease_get_for(*, user, lease_id: int) -> Lease:
-    """The user's own lease; another annotator's raises DoesNotExist (so a 404)."""
-    return Lease.objects.select_related("pair", "batch").get(pk=lease_id, annotator=user)
+def lease_get_for(*, user, lease_id: int, token=None) -> Lease:
+    """The user's own lease, within the token's batches if a token is given; another
+    annotator's, or one outside the scope, raises DoesNotExist (so a 404)."""
+    leases = Lease.objects.select_related("pair", "batch").filter(annotator=user)
+    return api_token_scope_apply(queryset=leases, token=token, field="batch_id").get(pk=lease_id)
 
 
 def lease_view(*, lease: Lease) -> dict:

@@ -24,9 +24,10 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.batches.models import Batch
-from apps.batches.selectors import batches_open_for
+from apps.batches.selectors import batch_check_open_to
 from apps.core.text import text_checked
 from apps.pairs.models import JudgmentSlot
+from apps.preferences.errors import Refused
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record
 
@@ -44,15 +45,15 @@ CLOSED_LATE_MESSAGE = (
 )
 
 
-class LeaseLimitReached(ValidationError):
-    pass
+class LeaseLimitReached(Refused):
+    """The annotator holds the most leases the batch allows: nothing is handed out."""
 
 
-class LeaseConflict(Exception):
+class LeaseConflict(Refused):
     """The lease has already ended in a way that rules the request out."""
 
 
-class LateSubmitRejected(Exception):
+class LateSubmitRejected(Refused):
     """The lease ran out and the pair has all its judgments: the submit stored nothing."""
 
 
@@ -76,11 +77,6 @@ def _pairs_seen_by(*, annotator, batch):
         .exclude(status__in=[Lease.Status.RELEASED, Lease.Status.EXPIRED])
         .values("pair_id")
     )
-
-
-def _check_may_work(*, batch: Batch, annotator) -> None:
-    if not batches_open_for(user=annotator).filter(pk=batch.pk).exists():
-        raise Batch.DoesNotExist
 
 
 def _take_slot(*, slot: JudgmentSlot, annotator, expires, now) -> None:
@@ -157,7 +153,7 @@ def lease_claim(*, batch: Batch, annotator) -> Lease | None:
 
     A pair whose lease ran out may come back to the same annotator: its lease is reopened.
     """
-    _check_may_work(batch=batch, annotator=annotator)
+    batch_check_open_to(user=annotator, batch_id=batch.pk)
     with transaction.atomic():
         _claims_take_turns(batch=batch, annotator=annotator)
         return _claim_once(batch=batch, annotator=annotator, now=timezone.now())
@@ -165,7 +161,7 @@ def lease_claim(*, batch: Batch, annotator) -> Lease | None:
 
 def lease_next(*, batch: Batch, annotator) -> Lease | None:
     """The annotator's oldest lease they still hold in this batch, else a new claim."""
-    _check_may_work(batch=batch, annotator=annotator)
+    batch_check_open_to(user=annotator, batch_id=batch.pk)
     with transaction.atomic():
         # Taken before reading what they hold: Next pressed twice at once hands out one pair.
         _claims_take_turns(batch=batch, annotator=annotator)

@@ -2,7 +2,7 @@ from celery import shared_task
 
 
 @shared_task(ignore_result=True)
-def expire_leases() -> int:
+def leases_expire_task() -> int:
     """Put pool pairs whose lease ran out back in the queue (claims also take them directly)."""
     from .services import leases_expire
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.batches.models import Batch
-from apps.batches.selectors import batch_get_open
+from apps.batches.selectors import BatchNotOpenToYou, batch_get_open
+from apps.preferences.errors import form_errors_add, refusal_text
 from apps.preferences.models import Strength
 
 from . import selectors, services
@@ -38,19 +39,15 @@ def _lease_or_404(request, lease_id: int) -> Lease:
         raise Http404 from exc
 
 
-def _error_text(exc: Exception) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-
-
 def _go_next(request, batch: Batch):
     """Hand the annotator their next piece of work in the batch (what the Next button does)."""
     try:
         lease = services.lease_next(batch=batch, annotator=request.user)
-    except Batch.DoesNotExist:
+    except BatchNotOpenToYou:
         messages.info(request, f"The batch “{batch.name}” is closed or no longer open to you.")
         return redirect("batches:list")
     except services.LeaseLimitReached as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("queue:overview", batch_id=batch.pk)
     if lease is not None:
         return redirect("queue:lease", lease_id=lease.pk)
@@ -109,19 +106,10 @@ def _render_lease(
     return render(request, "assignments/lease_detail.html", context, status=status)
 
 
-def _form_errors_add(form, exc: ValidationError) -> None:
-    """Show a service's validation errors on the form, by field where the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _ended_elsewhere(request, lease_id: int, exc: Exception):
     """The lease ended before this request (another tab, a resubmit): say so, store nothing."""
     lease = _lease_or_404(request, lease_id)
-    problem = _error_text(exc) or "This pair is no longer yours to judge."
+    problem = refusal_text(exc) or "This pair is no longer yours to judge."
     return _render_lease(request, lease, problem=problem, status=409)
 
 
@@ -154,7 +142,7 @@ def lease_detail(request, lease_id: int):
     except services.LeaseConflict as exc:
         return _ended_elsewhere(request, lease_id, exc)
     except ValidationError as exc:
-        _form_errors_add(form, exc)
+        form_errors_add(form, exc)
         return _render_lease(request, lease, judgment_form=form, status=400)
     if outcome.replayed:
         messages.info(request, "That judgment was already stored; it is kept once.")
@@ -182,7 +170,7 @@ def lease_skip(request, lease_id: int):
     except services.LeaseConflict as exc:
         return _ended_elsewhere(request, lease_id, exc)
     except ValidationError as exc:
-        _form_errors_add(form, exc)
+        form_errors_add(form, exc)
         return _render_lease(request, lease, skip_form=form, status=400)
     messages.info(request, "Skipped: you will not get that pair again.")
     return _go_next(request, lease.batch)
@@ -205,7 +193,7 @@ def lease_flag(request, lease_id: int):
     except services.LeaseConflict as exc:
         return _ended_elsewhere(request, lease_id, exc)
     except ValidationError as exc:
-        _form_errors_add(form, exc)
+        form_errors_add(form, exc)
         return _render_lease(request, lease, flag_form=form, status=400)
     messages.info(request, "Flagged, thank you: you will not get that pair again.")
     return _go_next(request, lease.batch)

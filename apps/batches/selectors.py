@@ -32,6 +32,20 @@ def batches_open_for(*, user) -> QuerySet[Batch]:
     return batches.filter(Q(open_to_all_annotators=True) | Exists(listed) | Exists(via_group))
 
 
+class BatchNotOpenToYou(Exception):
+    """The batch is closed, or not assigned to this annotator: nothing new may start in it."""
+
+    def __init__(self, message: str = "This batch is closed or no longer assigned to you."):
+        super().__init__(message)
+
+
+def batch_check_open_to(*, user, batch_id: int) -> None:
+    """The one rule every entry point applies before handing out or starting work: the batch
+    is open and assigned to the user. Raises BatchNotOpenToYou otherwise."""
+    if not batches_open_for(user=user).filter(pk=batch_id).exists():
+        raise BatchNotOpenToYou
+
+
 def batch_get_open(*, user, batch_id: int) -> Batch:
     return batches_open_for(user=user).get(pk=batch_id)
 

@@ -1,18 +1,20 @@
-"""Writes for dialogues, turns, pairs and samples."""
-
-import random
-import secrets
+"""Writes for dialogues: a written prompt, the next turn, judging a pair, finishing, retrying."""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from apps.batches.models import Batch, SamplingConfig
-from apps.batches.selectors import batches_open_for
+from apps.batches.models import Batch
+from apps.batches.selectors import batch_check_open_to
 from apps.core.text import text_checked
-from apps.pairs.models import Pair, Sample
+from apps.pairs.models import Pair
+from apps.pairs.services import PairSpec, pair_create, samples_retry_failed
+from apps.preferences.models import Comparison
+from apps.preferences.services import comparison_record
 
 from .models import Dialogue, Turn
+from .selectors import pair_judging_closes_at
 
 
 def _clean_user_text(text: str) -> str:
@@ -21,54 +23,17 @@ def _clean_user_text(text: str) -> str:
     return text_checked(text, field="text", max_chars=settings.MAX_PROMPT_CHARS)
 
 
-def _check_may_work(*, batch_id: int, annotator) -> None:
-    """The batch is open and assigned to the annotator: a closed batch takes no new prompt or
-    turn (a pair already written may still be judged for a while, see comparison_submit)."""
-    if not batches_open_for(user=annotator).filter(pk=batch_id).exists():
-        raise ValidationError("This batch is closed or no longer assigned to you.")
-
-
-def sample_draw(*, pair: Pair, slot: str, config: SamplingConfig) -> Sample:
-    """An unsaved pending sample for one side of a pair, its temperature drawn from the range."""
-    temperature = random.uniform(config.temperature_min, config.temperature_max)
-    return Sample(
-        pair=pair,
-        slot=slot,
-        variant=config.variant,
-        temperature=round(temperature, 4),
-        top_p=config.top_p,
-        max_new_tokens=config.max_new_tokens,
-        seed=secrets.randbelow(2**31),
-    )
-
-
 def _pair_create(*, dialogue: Dialogue, user_turn: Turn) -> Pair:
-    from model_worker.tasks import generate_pair
-
     context = [t.as_message() for t in dialogue.turns.filter(index__lte=user_turn.index)]
-    pair = Pair.objects.create(
-        batch=dialogue.batch,
-        dialogue=dialogue,
-        user_turn=user_turn,
-        context=context,
-        left_slot=random.choice(Pair.Slot.values),
-    )
-    batch = dialogue.batch
-    Sample.objects.bulk_create(
-        [
-            sample_draw(pair=pair, slot=Pair.Slot.A, config=batch.sampling_a),
-            sample_draw(pair=pair, slot=Pair.Slot.B, config=batch.sampling_b),
-        ]
-    )
-    generate_pair.delay_on_commit(pair.pk)
-    return pair
+    spec = PairSpec(context=context, dialogue=dialogue, user_turn=user_turn)
+    return pair_create(batch=dialogue.batch, spec=spec)
 
 
 @transaction.atomic
 def dialogue_start(*, batch: Batch, annotator, text: str) -> Pair:
     """Open a new dialogue with its first user turn and queue the first pair."""
     text = _clean_user_text(text)
-    _check_may_work(batch_id=batch.pk, annotator=annotator)
+    batch_check_open_to(user=annotator, batch_id=batch.pk)
     dialogue = Dialogue.objects.create(batch=batch, annotator=annotator)
     turn = Turn.objects.create(dialogue=dialogue, index=0, role=Turn.Role.USER, text=text)
     return _pair_create(dialogue=dialogue, user_turn=turn)
@@ -81,7 +46,7 @@ def dialogue_continue(*, dialogue: Dialogue, annotator, text: str) -> Pair:
         raise PermissionDenied
     text = _clean_user_text(text)
     dialogue = Dialogue.objects.select_for_update().get(pk=dialogue.pk)
-    _check_may_work(batch_id=dialogue.batch_id, annotator=annotator)
+    batch_check_open_to(user=annotator, batch_id=dialogue.batch_id)
     if dialogue.status != Dialogue.Status.ACTIVE:
         raise ValidationError("This dialogue is finished; start a new prompt.")
     last = dialogue.turns.order_by("-index").first()
@@ -104,16 +69,61 @@ def dialogue_finish(*, dialogue: Dialogue, annotator) -> None:
     Dialogue.objects.filter(pk=dialogue.pk).update(status=Dialogue.Status.FINISHED)
 
 
-@transaction.atomic
 def pair_retry(*, pair: Pair, annotator) -> None:
-    """Put the failed samples of a pair back in the queue."""
-    from model_worker.tasks import generate_pair
-
+    """Put the failed samples of the annotator's own pair back in line."""
     if pair.dialogue.annotator_id != annotator.pk:
         raise PermissionDenied
-    reset = Sample.objects.filter(pair=pair, status=Sample.Status.FAILED).update(
-        status=Sample.Status.PENDING, error="", attempts=0, lease_expires_at=None
-    )
-    if not reset:
+    if not samples_retry_failed(pair=pair):
         raise ValidationError("Nothing to retry: no response of this pair has failed.")
-    generate_pair.delay_on_commit(pair.pk)
+
+
+@transaction.atomic
+def dialogue_judge(
+    *,
+    pair: Pair,
+    annotator,
+    chosen_side: str,
+    strength: str,
+    time_spent_ms: int,
+    left_is_safe=None,
+    right_is_safe=None,
+) -> Comparison:
+    """Judge a pair of the annotator's own dialogue; the chosen response becomes its next turn.
+
+    Once the batch is closed, a pair may still be judged for the batch's lease length after its
+    responses were ready, as a queue lease may (`pair_judging_closes_at`).
+    """
+    pair = (
+        Pair.objects.select_for_update(of=("self",))
+        .select_related("dialogue", "batch")
+        .get(pk=pair.pk)
+    )
+    dialogue = pair.dialogue
+    if dialogue is None or dialogue.annotator_id != annotator.pk:
+        raise PermissionDenied
+    closes_at = pair_judging_closes_at(pair=pair)
+    if closes_at is not None and timezone.now() > closes_at:
+        raise ValidationError(
+            "This batch is closed and the time to judge this pair ran out "
+            f"({pair.batch.lease_minutes} minutes after its responses were ready), so your "
+            "judgment was not stored."
+        )
+    comparison = comparison_record(
+        pair=pair,
+        annotator=annotator,
+        left_slot=pair.left_slot,
+        chosen_side=chosen_side,
+        strength=strength,
+        time_spent_ms=time_spent_ms,
+        left_is_safe=left_is_safe,
+        right_is_safe=right_is_safe,
+    )
+    if dialogue.status == Dialogue.Status.ACTIVE:
+        Turn.objects.create(
+            dialogue=dialogue,
+            index=pair.user_turn.index + 1,
+            role=Turn.Role.ASSISTANT,
+            text=comparison.chosen.text,
+            source_sample=comparison.chosen,
+        )
+    return comparison

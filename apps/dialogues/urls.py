@@ -10,4 +10,5 @@ urlpatterns = [
     path("dialogues/<int:dialogue_id>/finish/", views.dialogue_finish, name="finish"),
     path("pairs/<int:pair_id>/status/", views.pair_status, name="pair-status"),
     path("pairs/<int:pair_id>/retry/", views.pair_retry, name="pair-retry"),
+    path("pairs/<int:pair_id>/judge/", views.dialogue_judge, name="judge"),
 ]

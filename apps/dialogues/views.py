@@ -6,11 +6,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.batches.models import Batch
-from apps.batches.selectors import batch_get_open
+from apps.batches.selectors import BatchNotOpenToYou, batch_get_open
 from apps.pairs.models import Pair
+from apps.pairs.selectors import pair_state
+from apps.preferences.errors import form_errors_add, refusal_text
 from apps.preferences.forms import JudgmentForm
 from apps.preferences.models import Strength
-from apps.preferences.selectors import pair_judging_closes_at
 
 from . import selectors, services
 from .forms import UserTurnForm
@@ -31,10 +32,6 @@ def _pair_or_404(request, pair_id: int) -> Pair:
         raise Http404 from exc
 
 
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
 @login_required
 @require_POST
 def dialogue_start(request, batch_id: int):
@@ -49,14 +46,15 @@ def dialogue_start(request, batch_id: int):
                 batch=batch, annotator=request.user, text=form.cleaned_data["text"]
             )
             return redirect("dialogues:detail", dialogue_id=pair.dialogue_id)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except (ValidationError, BatchNotOpenToYou) as exc:
+            form_errors_add(form, exc)
     return render(request, "batches/batch_detail.html", {"batch": batch, "form": form}, status=400)
 
 
 def render_dialogue(request, dialogue: Dialogue, *, turn_form=None, judgment_form=None, status=200):
     pair = selectors.pair_open(dialogue=dialogue)
     turns = list(dialogue.turns.all())
+    pair_view = pair_state(pair=pair) if pair else None
     context = {
         "dialogue": dialogue,
         "batch": dialogue.batch,
@@ -65,8 +63,9 @@ def render_dialogue(request, dialogue: Dialogue, *, turn_form=None, judgment_for
         "turn_form": turn_form or UserTurnForm(),
         "judgment_form": judgment_form or JudgmentForm(),
         "turns_used": (len(turns) + 1) // 2,
-        "pair_view": selectors.pair_state(pair=pair) if pair else None,
-        "judging_closes_at": pair_judging_closes_at(pair=pair) if pair else None,
+        "pair_view": pair_view,
+        "judgment_waiting": pair_view is not None and pair_view["state"] != "ready",
+        "judging_closes_at": selectors.pair_judging_closes_at(pair=pair) if pair else None,
         "strength_choices": Strength.choices,
     }
     return render(request, "dialogues/dialogue_detail.html", context, status=status)
@@ -89,9 +88,33 @@ def dialogue_continue(request, dialogue_id: int):
                 dialogue=dialogue, annotator=request.user, text=form.cleaned_data["text"]
             )
             return redirect("dialogues:detail", dialogue_id=dialogue.pk)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except (ValidationError, BatchNotOpenToYou) as exc:
+            form_errors_add(form, exc)
     return render_dialogue(request, dialogue, turn_form=form, status=400)
+
+
+@login_required
+@require_POST
+def dialogue_judge(request, pair_id: int):
+    pair = _pair_or_404(request, pair_id)
+    form = JudgmentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.dialogue_judge(
+                pair=pair,
+                annotator=request.user,
+                chosen_side=data["chosen_side"],
+                strength=data["strength"],
+                time_spent_ms=data["time_spent_ms"] or 0,
+                left_is_safe=data["left_is_safe"] or None,
+                right_is_safe=data["right_is_safe"] or None,
+            )
+            messages.success(request, "Judgment saved.")
+            return redirect("dialogues:detail", dialogue_id=pair.dialogue_id)
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+    return render_dialogue(request, pair.dialogue, judgment_form=form, status=400)
 
 
 @login_required
@@ -106,7 +129,7 @@ def dialogue_finish(request, dialogue_id: int):
 @login_required
 @require_GET
 def pair_status(request, pair_id: int):
-    return JsonResponse(selectors.pair_state(pair=_pair_or_404(request, pair_id)))
+    return JsonResponse(pair_state(pair=_pair_or_404(request, pair_id)))
 
 
 @login_required
@@ -116,5 +139,5 @@ def pair_retry(request, pair_id: int):
     try:
         services.pair_retry(pair=pair, annotator=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, refusal_text(exc))
     return redirect("dialogues:detail", dialogue_id=pair.dialogue_id)

@@ -65,6 +65,7 @@ TABLES = {
         "finished_at",
         "pair_id",
         "variant_id",
+        "priority",
     ),
     "preferences_comparison": (
         "id",
@@ -217,6 +218,7 @@ def bench_fill(
                             at,
                             pair_id,
                             variants[slot].pk,
+                            0,  # live: a written prompt's pair
                         )
                     )
                 out["dialogues_turn"].append(

@@ -73,6 +73,12 @@ class Sample(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class Priority(models.IntegerChoices):
+        """Who waits for it: live work (an annotator watching the page) goes before bulk."""
+
+        LIVE = 0, "Live (someone is watching)"
+        BULK = 1, "Bulk (pool)"
+
     pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="samples")
     slot = models.CharField(max_length=1, choices=Pair.Slot.choices)
     variant = models.ForeignKey("catalog.ModelVariant", on_delete=models.PROTECT)
@@ -81,6 +87,7 @@ class Sample(models.Model):
     max_new_tokens = models.PositiveIntegerField()
     seed = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.BULK)
     text = models.TextField(blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -109,6 +116,14 @@ class Sample(models.Model):
                 condition=Q(top_p__gt=0) & Q(top_p__lte=1), name="sample_top_p_range"
             ),
             models.CheckConstraint(condition=Q(temperature__gte=0), name="sample_temperature_ge_0"),
+        ]
+        indexes = [
+            # What a worker claims, in its order: the queue's partial index, for samples.
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=Q(status__in=["pending", "running"]),
+                name="sample_claimable",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,15 +1,17 @@
-"""Writes for comparisons."""
+"""The judgment core: every comparison, from whichever page or API, is recorded here.
 
-from django.core.exceptions import PermissionDenied, ValidationError
+The dialogue page (dialogues.services.dialogue_judge) and the work queue
+(assignments.services.lease_submit) are entry points over `comparison_record`: each checks what
+is its own (the dialogue's owner, the lease) and lets this check and store the judgment.
+"""
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.batches.models import Track
-from apps.dialogues.models import Dialogue, Turn
 from apps.pairs.models import Pair, Sample
 
 from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, Strength
-from .selectors import pair_judging_closes_at
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
 
@@ -88,55 +90,3 @@ def comparison_record(
             )
     except IntegrityError as exc:
         raise ValidationError("You already judged this pair.") from exc
-
-
-@transaction.atomic
-def comparison_submit(
-    *,
-    pair: Pair,
-    annotator,
-    chosen_side: str,
-    strength: str,
-    time_spent_ms: int,
-    left_is_safe=None,
-    right_is_safe=None,
-) -> Comparison:
-    """Judge a pair of the annotator's own dialogue; the chosen response becomes its next turn.
-
-    Once the batch is closed, a pair may still be judged for the batch's lease length after its
-    responses were ready, as a queue lease may (`pair_judging_closes_at`).
-    """
-    pair = (
-        Pair.objects.select_for_update(of=("self",))
-        .select_related("dialogue", "batch")
-        .get(pk=pair.pk)
-    )
-    dialogue = pair.dialogue
-    if dialogue is None or dialogue.annotator_id != annotator.pk:
-        raise PermissionDenied
-    closes_at = pair_judging_closes_at(pair=pair)
-    if closes_at is not None and timezone.now() > closes_at:
-        raise ValidationError(
-            "This batch is closed and the time to judge this pair ran out "
-            f"({pair.batch.lease_minutes} minutes after its responses were ready), so your "
-            "judgment was not stored."
-        )
-    comparison = comparison_record(
-        pair=pair,
-        annotator=annotator,
-        left_slot=pair.left_slot,
-        chosen_side=chosen_side,
-        strength=strength,
-        time_spent_ms=time_spent_ms,
-        left_is_safe=left_is_safe,
-        right_is_safe=right_is_safe,
-    )
-    if dialogue.status == Dialogue.Status.ACTIVE:
-        Turn.objects.create(
-            dialogue=dialogue,
-            index=pair.user_turn.index + 1,
-            role=Turn.Role.ASSISTANT,
-            text=comparison.chosen.text,
-            source_sample=comparison.chosen,
-        )
-    return comparison

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.assignments import services
 from apps.assignments.models import Lease
 from apps.batches.models import Batch
+from apps.batches.selectors import BatchNotOpenToYou
 from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready
@@ -224,7 +225,7 @@ def test_only_assigned_annotators_may_claim(annotator, other_annotator):
     batch = BatchFactory(open_to_all_annotators=False)
     batch.groups.add(group)
     pool_pair_ready(batch)
-    with pytest.raises(Batch.DoesNotExist):
+    with pytest.raises(BatchNotOpenToYou):
         services.lease_claim(batch=batch, annotator=annotator)
     assert services.lease_claim(batch=batch, annotator=other_annotator) is not None
 
@@ -348,9 +349,9 @@ def test_a_closed_batch_hands_out_no_claim_and_no_next(annotator):
     pool_pair_ready(batch)
     held = services.lease_claim(batch=batch, annotator=annotator)
     _close(batch)
-    with pytest.raises(Batch.DoesNotExist):
+    with pytest.raises(BatchNotOpenToYou):
         services.lease_claim(batch=batch, annotator=annotator)
-    with pytest.raises(Batch.DoesNotExist):
+    with pytest.raises(BatchNotOpenToYou):
         services.lease_next(batch=batch, annotator=annotator)
     assert list(Lease.objects.values_list("pk", flat=True)) == [held.pk]
 

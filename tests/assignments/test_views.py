@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from apps.assignments import services, views
 from apps.assignments.models import Lease
-from apps.dialogues.services import dialogue_start
+from apps.dialogues.services import dialogue_judge, dialogue_start
 from apps.pairs.models import JudgmentSlot
 from apps.preferences.models import Comparison
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 pytestmark = pytest.mark.django_db
@@ -526,7 +525,7 @@ def test_history_lists_only_the_annotators_own_ended_leases_newest_first(
 
 def _dialogue_judgment(batch, annotator, prompt: str) -> Comparison:
     pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text=prompt))
-    return comparison_submit(
+    return dialogue_judge(
         pair=pair,
         annotator=annotator,
         chosen_side="left",

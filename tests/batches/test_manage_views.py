@@ -7,7 +7,7 @@ from django.test import Client
 
 from apps.audit.models import AuditEvent
 from apps.batches.models import Batch
-from apps.preferences.services import comparison_submit
+from apps.dialogues.services import dialogue_judge
 from tests.factories import BatchFactory, ModelVariantFactory, UserFactory, pair_ready
 
 from .helpers import form_data, pool_item_add
@@ -83,7 +83,7 @@ def test_it_lists_every_batch_with_status_iteration_and_progress(staff_client, a
     dialogue_pair = pair_ready(
         dialogue=batch.dialogues.create(annotator=annotator), prompt="Hello?"
     )
-    comparison_submit(
+    dialogue_judge(
         pair=dialogue_pair,
         annotator=annotator,
         chosen_side="left",

@@ -23,10 +23,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from apps.accounts.services import api_token_create
 from apps.assignments.services import lease_claim
 from apps.batches.models import Batch
-from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.exports.models import ExportJob
 from apps.pairs.models import Pair
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 SECRET = "a-private-prompt-7f3"  # in A's prompts and responses: B must never see it
@@ -76,8 +75,8 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET dialogues:pair-status": _page(a={200}, b={404}, staff={404}),
     "GET dialogues:pair-retry": _page(a={405}, b={405}, staff={405}),
     "POST dialogues:pair-retry": _page(**OWN_ONLY),
-    "GET preferences:judge": _page(a={405}, b={405}, staff={405}),
-    "POST preferences:judge": _page(**OWN_ONLY),
+    "GET dialogues:judge": _page(a={405}, b={405}, staff={405}),
+    "POST dialogues:judge": _page(**OWN_ONLY),
     "GET exports:schema": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET exports:docs": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
     "GET exports:batch-list": _api(**{r: {200} for r in SESSION_ROLES + TOKEN_ROLES}),
@@ -235,7 +234,7 @@ def world(db):
     other_batch = BatchFactory(created_by=staff, name="Other batch")
     pair = dialogue_start(batch=batch, annotator=a, text=f"{SECRET} first")
     samples_finish(pair, (f"{SECRET} left", f"{SECRET} right"))
-    comparison_submit(
+    dialogue_judge(
         pair=pair,
         annotator=a,
         chosen_side="left",
@@ -305,7 +304,7 @@ def _url(route: str, values: dict) -> str:
 POST_DATA = {
     "dialogues:start": {"text": "B's own prompt"},
     "dialogues:continue": {"text": "one more turn"},
-    "preferences:judge": {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"},
+    "dialogues:judge": {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"},
     "exports:job-list": {"format": "trl"},
     "queue:lease": {
         "chosen_side": "right",
@@ -384,7 +383,7 @@ def test_it_refuses_a_form_post_without_a_csrf_token(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world["users"]["a"])
     url = f"/pairs/{world['values']['pair_id']}/judge/"
-    response = client.post(url, POST_DATA["preferences:judge"])
+    response = client.post(url, POST_DATA["dialogues:judge"])
     assert response.status_code == 403
     assert not Pair.objects.get(pk=world["values"]["pair_id"]).comparisons.exists()
 

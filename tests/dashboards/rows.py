@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from apps.assignments.models import Lease
 from apps.pairs.models import JudgmentSlot, Pair, Sample
+from apps.pairs.services import PairSpec, pair_create
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison, Strength
-from tests.factories import DialogueFactory, pair_ready
+from tests.factories import DialogueFactory, pair_ready, samples_finish
 
 _lines = itertools.count(1)
 
@@ -60,29 +61,15 @@ def pool_pair_make(*, batch, ready: bool = True, failed: bool = False) -> Pair:
         line_number=next(_lines),
         context=[{"role": "user", "content": "Hi"}],
     )
-    pair = Pair.objects.create(
-        batch=batch,
-        pool_item=item,
-        context=item.context,
-        left_slot="a",
-        ready_at=timezone.now() if ready else None,
-    )
-    for slot, config in (("a", batch.sampling_a), ("b", batch.sampling_b)):
-        done = ready or (failed and slot == "a")
-        status = "done" if done else ("failed" if failed else "pending")
-        Sample.objects.create(
-            pair=pair,
-            slot=slot,
-            variant=config.variant,
-            temperature=config.temperature_min,
-            top_p=config.top_p,
-            max_new_tokens=config.max_new_tokens,
-            seed=1,
-            status=status,
-            text="x" if done else "",
-            completion_tokens=3 if done else None,
-            error="boom" if status == "failed" else "",
+    spec = PairSpec(context=item.context, pool_item=item, left_slot="a")
+    pair = pair_create(batch=batch, spec=spec, enqueue=False)
+    if ready:
+        return samples_finish(pair, texts=("x", "x"))
+    if failed:
+        Sample.objects.filter(pair=pair, slot="a").update(
+            status="done", text="x", completion_tokens=3
         )
+        Sample.objects.filter(pair=pair, slot="b").update(status="failed", error="boom")
     return pair
 
 

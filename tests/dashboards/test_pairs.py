@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from apps.assignments.services import lease_claim, lease_flag, lease_submit
 from apps.dashboards import views
-from apps.dialogues.services import dialogue_start
+from apps.dialogues.services import dialogue_judge, dialogue_start
 from apps.pairs.models import Sample
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +57,7 @@ def states(batch, annotator):
         dialogue_start(batch=batch, annotator=UserFactory(username="j"), text="Judge me"),
         texts=("Judged A", "Judged B"),
     )
-    comparison_submit(
+    dialogue_judge(
         pair=judged,
         annotator=judged.dialogue.annotator,
         chosen_side="right",

@@ -4,8 +4,7 @@ import os
 
 import pytest
 
-from apps.dialogues.services import dialogue_start
-from apps.preferences.services import comparison_submit
+from apps.dialogues.services import dialogue_judge, dialogue_start
 from tests.factories import BatchFactory, UserFactory, samples_finish
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.
@@ -22,7 +21,7 @@ def test_staff_see_both_responses_of_a_judged_pair(browser_page):
         dialogue_start(batch=batch, annotator=ann, text="Name a colour"),
         texts=("**Blue**, like the sky", "مرحبا: أحمر"),
     )
-    comparison_submit(
+    dialogue_judge(
         pair=pair, annotator=ann, chosen_side="left", strength="better", time_spent_ms=800
     )
     page = browser_page

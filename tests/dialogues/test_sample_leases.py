@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from apps.dialogues import services
-from apps.dialogues.sample_leases import (
+from apps.pairs.models import Sample
+from apps.pairs.sample_leases import (
     sample_complete,
     samples_claim,
     samples_live_waiting,
@@ -13,7 +14,6 @@ from apps.dialogues.sample_leases import (
     samples_stream,
     samples_yield,
 )
-from apps.pairs.models import Sample
 from apps.pools.services import pool_import
 from tests.factories import UserFactory
 

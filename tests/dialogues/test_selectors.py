@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.dialogues import services
-from apps.dialogues.sample_leases import samples_claim
-from apps.dialogues.selectors import pair_state
 from apps.pairs.models import Sample
+from apps.pairs.sample_leases import samples_claim
+from apps.pairs.selectors import pair_state
 from apps.pools.services import pool_import
 from tests.factories import UserFactory, samples_finish
 

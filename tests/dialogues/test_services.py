@@ -2,10 +2,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.batches.models import Batch
+from apps.batches.selectors import BatchNotOpenToYou
 from apps.dialogues import services
 from apps.dialogues.models import Dialogue, Turn
+from apps.dialogues.services import dialogue_judge
 from apps.pairs.models import Sample
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, samples_finish
 
 pytestmark = pytest.mark.django_db
@@ -54,18 +55,18 @@ def test_it_rejects_empty_or_oversized_prompts_and_stores_nothing(batch, annotat
 
 def test_it_refuses_prompts_on_a_closed_batch(annotator):
     batch = BatchFactory(status="closed")
-    with pytest.raises(ValidationError, match="closed or no longer assigned"):
+    with pytest.raises(BatchNotOpenToYou, match="closed or no longer assigned"):
         services.dialogue_start(batch=batch, annotator=annotator, text="hi")
 
 
 def test_closing_or_unassigning_a_batch_stops_its_dialogues(batch, annotator):
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
     samples_finish(pair)
-    comparison_submit(
+    dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=5
     )
     Batch.objects.filter(pk=batch.pk).update(open_to_all_annotators=False)
-    with pytest.raises(ValidationError, match="no longer assigned"):
+    with pytest.raises(BatchNotOpenToYou, match="no longer assigned"):
         services.dialogue_continue(dialogue=pair.dialogue, annotator=annotator, text="more")
     batch.annotators.add(annotator)
     services.dialogue_continue(dialogue=pair.dialogue, annotator=annotator, text="more")
@@ -79,7 +80,7 @@ def test_it_refuses_the_next_turn_before_the_pair_is_judged(batch, annotator):
 
 def test_it_continues_with_the_whole_context_after_a_judgment(batch, annotator):
     first = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="hi"))
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=first, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1200
     )
 
@@ -98,7 +99,7 @@ def test_it_continues_with_the_whole_context_after_a_judgment(batch, annotator):
 def test_it_stops_a_dialogue_at_the_batch_turn_limit(annotator):
     batch = BatchFactory(max_turns=1)
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="hi"))
-    comparison_submit(
+    dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=10
     )
     with pytest.raises(ValidationError, match="1 turns per dialogue"):

@@ -83,7 +83,7 @@ def test_it_hides_another_annotators_dialogue_and_pair(client, batch, annotator,
     assert client.get(reverse("dialogues:detail", args=[pair.dialogue_id])).status_code == 404
     assert client.get(reverse("dialogues:pair-status", args=[pair.pk])).status_code == 404
     judge = client.post(
-        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+        reverse("dialogues:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
     )
     assert judge.status_code == 404
 
@@ -91,7 +91,7 @@ def test_it_hides_another_annotators_dialogue_and_pair(client, batch, annotator,
 def test_a_judgment_is_stored_and_the_next_turn_form_appears(client_ann, batch, annotator):
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
     response = client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]),
+        reverse("dialogues:judge", args=[pair.pk]),
         {"chosen_side": "left", "strength": "significantly_better", "time_spent_ms": "2500"},
     )
     assert response.status_code == 302
@@ -109,7 +109,7 @@ def test_an_unsafe_over_safe_judgment_is_refused_with_the_choices_kept(
         services.dialogue_start(batch=safety_batch, annotator=annotator, text="Hi")
     )
     response = client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]),
+        reverse("dialogues:judge", args=[pair.pk]),
         {
             "chosen_side": "left",
             "strength": "better",
@@ -131,7 +131,7 @@ def test_the_next_turn_is_refused_beyond_the_turn_limit(client_ann, annotator):
     batch = BatchFactory(max_turns=1)
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
     client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "right", "strength": "better"}
+        reverse("dialogues:judge", args=[pair.pk]), {"chosen_side": "right", "strength": "better"}
     )
     page = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
     assert 'id="continue-form"' not in page
@@ -167,7 +167,7 @@ def test_an_earlier_chosen_response_shows_as_markdown_in_the_transcript(
         texts=(MARKDOWN, MARKDOWN),
     )
     client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+        reverse("dialogues:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
     )
     html = client_ann.get(reverse("dialogues:detail", args=[pair.dialogue_id])).content.decode()
     assert '<div class="text markdown" dir="auto"><p>Here:</p>\n<pre><code>print(1)' in html
@@ -210,7 +210,7 @@ def test_a_closed_batch_page_says_until_when_the_pair_can_be_judged(client_ann, 
     until = timezone.localtime(ready_at + timedelta(minutes=batch.lease_minutes))
     assert f"This batch is closed: you can still judge this pair until {until:%H:%M}" in html
     judged = client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+        reverse("dialogues:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
     )
     assert judged.status_code == 302 and Comparison.objects.count() == 1
     html = client_ann.get(url).content.decode()
@@ -224,7 +224,7 @@ def test_a_closed_batch_page_refuses_a_judgment_after_the_lease_length(
     pair = samples_finish(services.dialogue_start(batch=batch, annotator=annotator, text="Hi"))
     _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes + 1)
     response = client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
+        reverse("dialogues:judge", args=[pair.pk]), {"chosen_side": "left", "strength": "better"}
     )
     assert response.status_code == 400
     assert "This batch is closed and the time to judge this pair ran out" in (

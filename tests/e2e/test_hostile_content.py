@@ -10,10 +10,9 @@ import os
 import pytest
 
 from apps.assignments.services import lease_claim, lease_flag, lease_skip, lease_submit
-from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolItem
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.
@@ -79,7 +78,7 @@ def hostile_world(transactional_db):
     )
     judged = dialogue_start(batch=batch, annotator=ann, text=HOSTILE)
     samples_finish(judged, (HOSTILE_MARKDOWN, f"right {HOSTILE_MARKDOWN}"))
-    comparison_submit(
+    dialogue_judge(
         pair=judged,
         annotator=ann,
         chosen_side="left",

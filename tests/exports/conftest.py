@@ -3,15 +3,15 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from apps.accounts.services import api_token_create
-from apps.dialogues.services import dialogue_continue, dialogue_start
+from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.pairs.models import Pair
+from apps.pairs.services import PairSpec, pair_create
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
-from apps.preferences.services import comparison_record, comparison_submit
-from tests.factories import UserFactory, samples_done, samples_finish
+from apps.preferences.services import comparison_record
+from tests.factories import UserFactory, samples_finish
 
 
 def judge(
@@ -34,7 +34,7 @@ def judge(
     samples_finish(pair, texts)
     # The screen side is random in the product; fix it so "left" means the first text here.
     Pair.objects.filter(pk=pair.pk).update(left_slot="a")
-    return comparison_submit(
+    return dialogue_judge(
         pair=pair,
         annotator=annotator,
         chosen_side=chosen_side,
@@ -91,11 +91,8 @@ def pool_pair(
         category=category,
         metadata=metadata if metadata is not None else {},
     )
-    pair = Pair.objects.create(
-        batch=batch, pool_item=item, context=context, left_slot="a", ready_at=timezone.now()
-    )
-    samples_done(pair, texts)
-    return pair
+    spec = PairSpec(context=context, pool_item=item, left_slot="a")
+    return samples_finish(pair_create(batch=batch, spec=spec, enqueue=False), texts)
 
 
 def pool_judge(

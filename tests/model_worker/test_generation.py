@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from apps.dialogues import services
-from apps.dialogues.sample_leases import samples_claim
 from apps.pairs.models import Pair, Sample
+from apps.pairs.sample_leases import samples_claim
 from apps.pools.services import pool_import
 from model_worker.generation import samples_generate
-from model_worker.tasks import generate_pair
+from model_worker.tasks import pair_generate_task
 from tests.factories import BatchFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
@@ -24,7 +24,7 @@ def pair(batch, annotator, default_backend):
 
 
 def test_it_generates_both_responses_with_their_settings_recorded(pair):
-    stored = generate_pair.apply(args=[pair.pk]).get()
+    stored = pair_generate_task.apply(args=[pair.pk]).get()
 
     assert stored == 2
     samples = list(pair.samples.order_by("slot"))
@@ -40,10 +40,10 @@ def test_it_generates_both_responses_with_their_settings_recorded(pair):
 
 
 def test_a_redelivered_task_creates_no_second_sample(pair):
-    generate_pair.apply(args=[pair.pk])
+    pair_generate_task.apply(args=[pair.pk])
     first = {s.pk: s.text for s in pair.samples.all()}
 
-    assert generate_pair.apply(args=[pair.pk]).get() == 0
+    assert pair_generate_task.apply(args=[pair.pk]).get() == 0
 
     assert {s.pk: s.text for s in Sample.objects.filter(pair=pair)} == first
 
@@ -57,7 +57,7 @@ def test_a_task_redelivered_after_a_worker_died_finishes_the_work_once(pair):
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
 
-    assert generate_pair.apply(args=[pair.pk]).get() == 2
+    assert pair_generate_task.apply(args=[pair.pk]).get() == 2
 
     samples = list(Sample.objects.filter(pair=pair))
     assert len(samples) == 2
@@ -72,7 +72,7 @@ def test_a_redelivery_leaves_samples_another_worker_still_holds(pair):
         lease_expires_at=timezone.now() + timedelta(minutes=5),
     )
 
-    assert generate_pair.apply(args=[pair.pk]).get() == 0
+    assert pair_generate_task.apply(args=[pair.pk]).get() == 0
     assert set(pair.samples.values_list("status", flat=True)) == {"running"}
 
 
@@ -84,7 +84,7 @@ def test_a_sample_that_keeps_killing_workers_fails_after_three_attempts(pair):
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
 
-    generate_pair.apply(args=[pair.pk])
+    pair_generate_task.apply(args=[pair.pk])
 
     for sample in pair.samples.all():
         assert sample.status == "failed"
@@ -99,7 +99,7 @@ def test_a_prompt_too_long_for_the_window_fails_at_once_with_its_reason(annotato
     )
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="word " * 200)
 
-    generate_pair.apply(args=[pair.pk])
+    pair_generate_task.apply(args=[pair.pk])
 
     for sample in pair.samples.all():
         assert sample.status == "failed"
@@ -115,7 +115,7 @@ def test_an_unloadable_model_fails_with_its_reason(annotator):
     )
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
 
-    generate_pair.apply(args=[pair.pk])
+    pair_generate_task.apply(args=[pair.pk])
 
     assert {s.status for s in pair.samples.all()} == {"failed"}
     assert "not found" in pair.samples.first().error
@@ -130,9 +130,9 @@ def test_one_task_batches_every_waiting_request_and_the_others_find_nothing(
         for i in range(3)
     ]
 
-    assert generate_pair.apply(args=[pairs[1].pk]).get() == 6
+    assert pair_generate_task.apply(args=[pairs[1].pk]).get() == 6
 
-    assert [generate_pair.apply(args=[p.pk]).get() for p in pairs] == [0, 0, 0]
+    assert [pair_generate_task.apply(args=[p.pk]).get() for p in pairs] == [0, 0, 0]
     samples = Sample.objects.filter(pair__in=pairs)
     assert samples.count() == 6
     assert set(samples.values_list("status", flat=True)) == {"done"}
@@ -142,7 +142,7 @@ def test_one_task_batches_every_waiting_request_and_the_others_find_nothing(
 def test_the_batch_size_caps_what_one_task_claims(batch, annotator, default_backend, settings):
     settings.GENERATION_MAX_BATCH = 2
     pairs = [services.dialogue_start(batch=batch, annotator=annotator, text="hi") for _ in range(2)]
-    assert generate_pair.apply(args=[pairs[1].pk]).get() == 2
+    assert pair_generate_task.apply(args=[pairs[1].pk]).get() == 2
     assert set(pairs[1].samples.values_list("status", flat=True)) == {"done"}
     assert set(pairs[0].samples.values_list("status", flat=True)) == {"pending"}
 
@@ -157,7 +157,7 @@ def test_a_vllm_variant_without_vllm_installed_fails_at_once_with_the_install_hi
     )
     pair = services.dialogue_start(batch=batch, annotator=annotator, text="hi")
 
-    generate_pair.apply(args=[pair.pk])
+    pair_generate_task.apply(args=[pair.pk])
 
     for sample in pair.samples.all():
         assert sample.status == "failed"
@@ -197,7 +197,7 @@ def test_a_pool_task_writes_a_waiting_prompt_first_then_its_own_pool_pair(
     (pool_pair,) = _pool_pairs(batch, 1)
     live = services.dialogue_start(batch=batch, annotator=annotator, text="Quick question?")
 
-    assert generate_pair.apply(args=[pool_pair.pk]).get() == 4
+    assert pair_generate_task.apply(args=[pool_pair.pk]).get() == 4
 
     live.refresh_from_db()
     pool_started = min(

@@ -12,10 +12,9 @@ from django.db.migrations.executor import MigrationExecutor
 from apps.assignments.models import Lease
 from apps.assignments.services import lease_claim, lease_submit
 from apps.dialogues.models import Turn
-from apps.dialogues.services import dialogue_start
+from apps.dialogues.services import dialogue_judge, dialogue_start
 from apps.pairs.models import JudgmentSlot, Pair, Sample
 from apps.preferences.models import Comparison
-from apps.preferences.services import comparison_submit
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 BEFORE_THE_MOVE = [
@@ -47,7 +46,7 @@ def _populate() -> dict:
     batch = BatchFactory()
     annotator, queue_annotator = UserFactory(username="writer"), UserFactory(username="queue")
     dialogue_pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
-    judged = comparison_submit(
+    judged = dialogue_judge(
         pair=dialogue_pair,
         annotator=annotator,
         chosen_side="left",

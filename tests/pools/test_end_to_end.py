@@ -82,6 +82,6 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
         assert sample.completion_tokens <= 8
     # One wake-up was enough: its task claimed both pairs' samples in one batch.
     log = worker.log_tail(chars=1_000_000)
-    assert log.count("tasks.generate_pair[") and log.count("] received") == 1, log[-4000:]
+    assert log.count("tasks.pair_generate_task[") and log.count("] received") == 1, log[-4000:]
     page = client.get(reverse("pools:upload", args=[batch.pk])).content.decode()
     assert '<progress id="pool-progress" max="4" value="4">' in page

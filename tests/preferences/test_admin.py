@@ -2,8 +2,7 @@
 
 import pytest
 
-from apps.dialogues.services import dialogue_start
-from apps.preferences.services import comparison_submit
+from apps.dialogues.services import dialogue_judge, dialogue_start
 from tests.factories import samples_finish
 from tests.read_only_admin import assert_admin_read_only
 
@@ -12,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_comparison_is_read_only_in_the_admin(admin_client, batch, annotator):
     pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=9
     )
     assert_admin_read_only(

@@ -7,9 +7,9 @@ from django.utils import timezone
 from apps.batches.models import Batch
 from apps.dialogues import services as dialogue_services
 from apps.dialogues.models import Turn
+from apps.dialogues.services import dialogue_judge
 from apps.pairs.models import Pair
 from apps.preferences.models import Comparison, SafetyLabel
-from apps.preferences.services import comparison_submit
 from tests.factories import samples_finish
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_it_maps_the_screen_side_to_the_right_sample(
 ):
     pair = _ready_pair(batch, annotator, left_slot=left_slot)
 
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=pair,
         annotator=annotator,
         chosen_side=side,
@@ -50,7 +50,7 @@ def test_it_maps_the_screen_side_to_the_right_sample(
 
 def test_it_makes_the_chosen_response_the_assistant_turn(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1
     )
     turn = Turn.objects.get(dialogue=pair.dialogue, index=1)
@@ -63,11 +63,11 @@ def test_it_makes_the_chosen_response_the_assistant_turn(batch, annotator):
 
 def test_it_rejects_a_second_judgment_of_the_same_pair(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison_submit(
+    dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
     )
     with pytest.raises(ValidationError, match="already judged"):
-        comparison_submit(
+        dialogue_judge(
             pair=pair, annotator=annotator, chosen_side="right", strength="better", time_spent_ms=1
         )
     assert Comparison.objects.count() == 1
@@ -76,7 +76,7 @@ def test_it_rejects_a_second_judgment_of_the_same_pair(batch, annotator):
 def test_it_refuses_to_judge_before_both_responses_exist(batch, annotator):
     pair = dialogue_services.dialogue_start(batch=batch, annotator=annotator, text="Hi")
     with pytest.raises(ValidationError, match="Both responses"):
-        comparison_submit(
+        dialogue_judge(
             pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
         )
 
@@ -84,7 +84,7 @@ def test_it_refuses_to_judge_before_both_responses_exist(batch, annotator):
 def test_it_refuses_another_annotators_pair(batch, annotator, other_annotator):
     pair = _ready_pair(batch, annotator)
     with pytest.raises(PermissionDenied):
-        comparison_submit(
+        dialogue_judge(
             pair=pair,
             annotator=other_annotator,
             chosen_side="left",
@@ -106,7 +106,7 @@ def test_it_rejects_invalid_values_with_a_field_error(
 ):
     pair = _ready_pair(batch, annotator)
     with pytest.raises(ValidationError) as info:
-        comparison_submit(
+        dialogue_judge(
             pair=pair,
             annotator=annotator,
             chosen_side=side,
@@ -130,7 +130,7 @@ def test_it_stores_the_three_safety_bins(
     safety_batch, annotator, left_safe, right_safe, side, label
 ):
     pair = _ready_pair(safety_batch, annotator)
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=pair,
         annotator=annotator,
         chosen_side=side,
@@ -150,7 +150,7 @@ def test_it_stores_the_three_safety_bins(
 def test_it_rejects_unsafe_chosen_over_safe(safety_batch, annotator, left_safe, right_safe, side):
     pair = _ready_pair(safety_batch, annotator)
     with pytest.raises(ValidationError, match="safe response must be preferred"):
-        comparison_submit(
+        dialogue_judge(
             pair=pair,
             annotator=annotator,
             chosen_side=side,
@@ -166,7 +166,7 @@ def test_it_rejects_unsafe_chosen_over_safe(safety_batch, annotator, left_safe, 
 def test_it_requires_safety_labels_on_a_safety_batch(safety_batch, annotator):
     pair = _ready_pair(safety_batch, annotator)
     with pytest.raises(ValidationError) as info:
-        comparison_submit(
+        dialogue_judge(
             pair=pair,
             annotator=annotator,
             chosen_side="left",
@@ -179,7 +179,7 @@ def test_it_requires_safety_labels_on_a_safety_batch(safety_batch, annotator):
 
 def test_it_ignores_safety_labels_on_a_helpfulness_batch(batch, annotator):
     pair = _ready_pair(batch, annotator)
-    comparison = comparison_submit(
+    comparison = dialogue_judge(
         pair=pair,
         annotator=annotator,
         chosen_side="left",
@@ -199,7 +199,7 @@ def _closed_with_pair_ready_minutes_ago(batch, pair, minutes: float) -> None:
 def test_a_closed_batch_takes_a_dialogue_judgment_within_its_lease_length(batch, annotator):
     pair = _ready_pair(batch, annotator)
     _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes - 1)
-    comparison_submit(
+    dialogue_judge(
         pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
     )
     assert Comparison.objects.count() == 1
@@ -209,7 +209,7 @@ def test_a_closed_batch_refuses_a_dialogue_judgment_after_its_lease_length(batch
     pair = _ready_pair(batch, annotator)
     _closed_with_pair_ready_minutes_ago(batch, pair, batch.lease_minutes + 1)
     with pytest.raises(ValidationError, match="batch is closed"):
-        comparison_submit(
+        dialogue_judge(
             pair=pair, annotator=annotator, chosen_side="left", strength="better", time_spent_ms=1
         )
     assert not Comparison.objects.exists()

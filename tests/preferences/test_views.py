@@ -18,7 +18,7 @@ def client_ann(client, annotator):
 def test_it_confirms_a_saved_judgment_on_the_dialogue_page(client_ann, batch, annotator):
     pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
     response = client_ann.post(
-        reverse("preferences:judge", args=[pair.pk]),
+        reverse("dialogues:judge", args=[pair.pk]),
         {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"},
         follow=True,
     )
@@ -29,7 +29,7 @@ def test_it_confirms_a_saved_judgment_on_the_dialogue_page(client_ann, batch, an
 def test_it_says_nothing_is_saved_when_the_judgment_is_refused(client_ann, batch, annotator):
     pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
     data = {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"}
-    client_ann.post(reverse("preferences:judge", args=[pair.pk]), data, follow=True)
-    again = client_ann.post(reverse("preferences:judge", args=[pair.pk]), data)
+    client_ann.post(reverse("dialogues:judge", args=[pair.pk]), data, follow=True)
+    again = client_ann.post(reverse("dialogues:judge", args=[pair.pk]), data)
     assert again.status_code == 400
     assert "Judgment saved." not in again.content.decode()

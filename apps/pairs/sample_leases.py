@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 
-from apps.pairs.models import Pair, Sample
+from .models import Pair, Sample
 
 MAX_ATTEMPTS = 3
 
@@ -25,19 +25,19 @@ def claimable(now) -> Q:
     )
 
 
-def samples_give_up(*, now=None) -> int:
-    """Fail the claimable samples that already killed MAX_ATTEMPTS workers."""
+def samples_give_up(*, now=None, pair_id: int | None = None) -> int:
+    """Fail the claimable samples that already killed MAX_ATTEMPTS workers (of one pair, or
+    all of them: the reconciler's sweep)."""
     now = now or timezone.now()
-    return Sample.objects.filter(claimable(now), attempts__gte=MAX_ATTEMPTS).update(
+    spent = Sample.objects.filter(claimable(now), attempts__gte=MAX_ATTEMPTS)
+    if pair_id is not None:
+        spent = spent.filter(pair_id=pair_id)
+    return spent.update(
         status=Sample.Status.FAILED,
         error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
         lease_expires_at=None,
         finished_at=now,
     )
-
-
-# Live work: samples of a pair an annotator is watching (a written prompt), not a pool row.
-LIVE = Q(pair__dialogue__isnull=False)
 
 
 def samples_waiting(*, now=None) -> QuerySet[Sample]:
@@ -46,38 +46,49 @@ def samples_waiting(*, now=None) -> QuerySet[Sample]:
 
 
 def samples_live_waiting() -> bool:
-    """Whether live work waits for a worker (one EXISTS query)."""
-    return samples_waiting().filter(LIVE).exists()
+    """Whether live work waits for a worker (one EXISTS query on the claimable index)."""
+    return samples_waiting().filter(priority=Sample.Priority.LIVE).exists()
+
+
+def _candidates(*, waiting: QuerySet[Sample], pair_id: int | None, limit: int) -> list[int]:
+    """The given pair's samples first, then the oldest, in the claimable index's order."""
+    own = list(waiting.filter(pair_id=pair_id)[:limit]) if pair_id is not None else []
+    if len(own) == limit:
+        return own
+    oldest = waiting.exclude(pk__in=own).order_by("created_at", "pk")[: limit - len(own)]
+    return own + list(oldest)
 
 
 @transaction.atomic
 def samples_claim(
     *, pair_id: int | None, worker: str, limit: int = 2, live: bool | None = None
 ) -> list[Sample]:
-    """Claim up to `limit` samples of one kind: live work if any waits, else pool work.
+    """Claim up to `limit` samples of one priority: live work if any waits, else bulk work.
 
-    `live` True or False asks for that kind only. Within a kind, the given pair's samples
-    come first, then the oldest. A batch never mixes the kinds: a batch ends with its slowest
+    `live` True or False asks for that priority only. Within it, the given pair's samples
+    come first, then the oldest. A batch never mixes the two: a batch ends with its slowest
     row, and a written prompt must not wait for a pool's long responses.
 
     Claiming other requests' samples is what batches across requests: their own tasks,
-    when they arrive, find nothing left and finish at once.
+    when they arrive, find nothing left and finish at once. The given pair's samples out of
+    attempts are failed here; the others by the reconciler's sweep, not on every claim.
     """
     now = timezone.now()
-    samples_give_up(now=now)
-    first = Case(When(pair_id=pair_id, then=Value(0)), default=Value(1))
-    # Lock the sample rows only (the kind is read through a join on the pair).
+    if pair_id is not None:
+        samples_give_up(now=now, pair_id=pair_id)
     waiting = (
-        samples_waiting(now=now)
-        .select_for_update(skip_locked=True, of=("self",))
-        .order_by(first, "created_at", "pk")
-        .values_list("pk", flat=True)
+        samples_waiting(now=now).select_for_update(skip_locked=True).values_list("pk", flat=True)
     )
+    priorities = [Sample.Priority.LIVE, Sample.Priority.BULK]
+    if live is not None:
+        priorities = [Sample.Priority.LIVE if live else Sample.Priority.BULK]
     candidates: list[int] = []
-    if live is not False:
-        candidates = list(waiting.filter(LIVE)[:limit])
-    if not candidates and live is not True:
-        candidates = list(waiting.exclude(LIVE)[:limit])
+    for priority in priorities:
+        candidates = _candidates(
+            waiting=waiting.filter(priority=priority), pair_id=pair_id, limit=limit
+        )
+        if candidates:
+            break
     if not candidates:
         return []
     token = f"{worker}:{secrets.token_hex(4)}"
