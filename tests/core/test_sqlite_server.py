@@ -21,7 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from apps.assignments.management.bench_http import free_port
+from tests.make_run import free_port
 
 READY_TIMEOUT_S = 60
 ANSWER = {"chosen_side": "left", "strength": "better", "time_spent_ms": 1000}

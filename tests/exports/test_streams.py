@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from apps.batches.models import Batch
-from apps.exports.bench import bench_fill
 from apps.exports.options import ExportOptions
 from apps.exports.streams import export_bytes
+from benchmarks.export_fill import bench_fill
 from tests.exports.conftest import judge
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import torch
 from django.conf import settings
 from django.utils import timezone
 
-from .backends import GenerationRequest
-from .backends.transformers_backend import TransformersBackend
+from model_worker.backends import GenerationRequest
+from model_worker.backends.transformers_backend import TransformersBackend
 
 
 def _load(variant) -> TransformersBackend:

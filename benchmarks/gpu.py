@@ -1,6 +1,6 @@
 """Backend-level throughput on an accelerator, without Django, a database or a broker.
 
-    python -m model_worker.bench_gpu --model-dir DIR [--random-weights]
+    python -m benchmarks.gpu --model-dir DIR [--random-weights]
 
 DIR holds a config and tokenizer (and weights, unless --random-weights: a model of the same
 shape with random weights costs the same compute, for machines the weights cannot reach).
@@ -15,9 +15,9 @@ import time
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-from .backends import GenerationRequest
-from .backends.transformers_backend import TransformersBackend, pick_device_and_dtype
-from .bench_prompts import BENCH_PROMPTS
+from benchmarks.prompts import BENCH_PROMPTS
+from model_worker.backends import GenerationRequest
+from model_worker.backends.transformers_backend import TransformersBackend, pick_device_and_dtype
 
 
 def _load(model_dir: str, random_weights: bool) -> TransformersBackend:

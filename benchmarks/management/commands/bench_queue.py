@@ -18,18 +18,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from apps.assignments.bench import (
+from benchmarks.queue_client import (
+    GunicornServer,
+    free_port,
+    percentile,
+    run_annotators,
+)
+from benchmarks.queue_seed import (
     bench_check,
     bench_clean,
     bench_seed,
     claim_profile,
     database_url,
-)
-from apps.assignments.management.bench_http import (
-    GunicornServer,
-    free_port,
-    percentile,
-    run_annotators,
 )
 
 

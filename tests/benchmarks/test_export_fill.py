@@ -4,10 +4,10 @@ import json
 import pytest
 
 from apps.dialogues.models import Dialogue, Turn
-from apps.exports.bench import bench_clean, bench_fill
-from apps.exports.management.commands.bench_export import Command
 from apps.pairs.models import Pair, Sample
 from apps.preferences.models import Comparison
+from benchmarks.export_fill import bench_clean, bench_fill
+from benchmarks.management.commands.bench_export import Command
 
 
 @pytest.mark.django_db

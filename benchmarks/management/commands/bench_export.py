@@ -18,10 +18,10 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from apps.batches.models import Batch
-from apps.exports.bench import bench_clean, bench_fill
 from apps.exports.options import ExportOptions
 from apps.exports.streams import export_bytes
 from apps.preferences.models import Comparison
+from benchmarks.export_fill import bench_clean, bench_fill
 
 RAW_SQL = """
 SELECT c.id, p.dialogue_id, c.batch_id, c.track, c.annotator_id, c.turn_index, c.context,

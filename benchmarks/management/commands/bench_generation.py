@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from model_worker.bench_prompts import BENCH_PROMPTS
+from benchmarks.prompts import BENCH_PROMPTS
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, requests: int, max_new_tokens: int, greedy_tokens: int, **options):
         from apps.batches.services import variant_default_ensure
-        from model_worker.bench import baseline_run, greedy_agreement, worker_run
+        from benchmarks.generation import baseline_run, greedy_agreement, worker_run
 
         quiet = options["json"]
         log = (lambda *a: None) if quiet else (self.stderr.write)

@@ -16,11 +16,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from apps.assignments.management.bench_http import free_port
 from apps.assignments.models import Lease
 from apps.batches.models import Batch
 from apps.pairs.models import JudgmentSlot, Pair
 from apps.preferences.models import Comparison
+from benchmarks.queue_client import free_port
 from tests.worker_process import shared_test_db_name, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
