@@ -1,65 +1,12 @@
+"""The Celery app. Workers find their tasks by autodiscovery; the web process sends tasks by
+name and never imports the worker's code (model_worker.lifecycle connects its signals)."""
+
 import os
 
 from celery import Celery
-from celery.signals import (
-    celeryd_after_setup,
-    worker_process_init,
-    worker_process_shutdown,
-    worker_ready,
-)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_site.settings")
 
 app = Celery("pairwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["model_worker", "apps.exports", "apps.assignments"])
-
-
-def _start_generation_process(queues: str) -> None:
-    import threading
-
-    from model_worker.heartbeat import heartbeat_start
-    from model_worker.warmup import models_preload
-
-    # In a thread: a pool process must report "up" to its parent within seconds, and loading
-    # a model takes longer. A task arriving meanwhile waits on the model registry's lock.
-    def preload() -> None:
-        from django.db import connection
-
-        try:
-            models_preload()
-        finally:
-            connection.close()  # this thread's own connection
-
-    threading.Thread(target=preload, name="pairwise-preload", daemon=True).start()
-    heartbeat_start(queues=queues)
-
-
-@celeryd_after_setup.connect
-def _remember_queues(sender=None, instance=None, **kwargs) -> None:
-    # Pool processes are forked after this, so they inherit the list for their heartbeat.
-    if instance is not None:
-        os.environ["PAIRWISE_WORKER_QUEUES"] = ",".join(
-            sorted(instance.app.amqp.queues.consume_from)
-        )
-
-
-@worker_process_init.connect
-def _on_pool_process_start(**kwargs) -> None:
-    # Prefork: each pool process holds its own model copy, so each one loads and reports.
-    _start_generation_process(os.environ.get("PAIRWISE_WORKER_QUEUES", ""))
-
-
-@worker_ready.connect
-def _on_worker_ready(sender=None, **kwargs) -> None:
-    # Solo and thread pools run tasks in this very process: load and report here instead.
-    if sender is not None and type(sender.pool).__module__.rsplit(".", 1)[-1] in ("solo", "thread"):
-        queues = ",".join(q.name for q in sender.task_consumer.queues)
-        _start_generation_process(queues)
-
-
-@worker_process_shutdown.connect
-def _on_pool_process_stop(**kwargs) -> None:
-    from model_worker.heartbeat import heartbeat_stop
-
-    heartbeat_stop()

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from . import lifecycle  # noqa: F401 - connects the worker's start and stop signals
+
 RETRY_PAUSES_S = (5, 20, 60)  # after a transient error: the samples wait this long, then retry
 
 

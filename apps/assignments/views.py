@@ -55,7 +55,7 @@ def _go_next(request, batch: Batch):
         messages.info(
             request, "No pool pair is waiting for you right now: write a prompt of your own below."
         )
-        return redirect("batches:detail", batch_id=batch.pk)
+        return redirect("dialogues:batch", batch_id=batch.pk)
     return redirect("queue:overview", batch_id=batch.pk)
 
 
@@ -208,7 +208,7 @@ def lease_release(request, lease_id: int):
     except services.LeaseConflict as exc:
         return _ended_elsewhere(request, lease_id, exc)
     messages.info(request, "Released: the pair went back to the pool for someone else.")
-    return redirect("batches:detail", batch_id=lease.batch_id)
+    return redirect("dialogues:batch", batch_id=lease.batch_id)
 
 
 @login_required

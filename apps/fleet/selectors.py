@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -47,10 +48,8 @@ def generation_backlog() -> dict[str, int]:
 
 def broker_queue_depth(queue: str = "generation") -> int | None:
     """Messages waiting in the broker queue, or None when the broker does not answer."""
-    from annotation_site.celery import app
-
     try:
-        with app.connection_for_read() as connection:
+        with current_app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
             # Declaring is idempotent; a passive declare fails on Redis when the list is empty.
             return connection.default_channel.queue_declare(queue=queue).message_count

@@ -3,7 +3,6 @@
 import pytest
 
 from apps.assignments.services import lease_claim, lease_submit
-from apps.pairs.models import JudgmentSlot
 from tests.factories import pool_pair_ready
 from tests.read_only_admin import assert_admin_read_only
 
@@ -28,8 +27,3 @@ def lease(batch, annotator):
 
 def test_a_lease_is_read_only_in_the_admin(admin_client, lease):
     assert_admin_read_only(admin_client, lease, field="status", new_value="open")
-
-
-def test_a_judgment_slot_is_read_only_in_the_admin(admin_client, lease):
-    slot = JudgmentSlot.objects.get(pk=lease.slot_id)
-    assert_admin_read_only(admin_client, slot, field="status", new_value="free")

@@ -100,7 +100,7 @@ def test_next_gives_back_the_pair_the_annotator_already_holds(client_ann, batch)
 
 def test_next_sends_the_annotator_to_write_a_prompt_when_the_pool_is_empty(client_ann, batch):
     response = _next(client_ann, batch, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("batches:detail", args=[batch.pk])
+    assert response.redirect_chain[-1][0] == reverse("dialogues:batch", args=[batch.pk])
     assert "write a prompt of your own" in _flashes(response)
     assert 'id="prompt-form"' in response.content.decode()
 
@@ -153,7 +153,7 @@ def test_next_works_for_an_annotator_the_batch_is_assigned_to(client_ann, annota
 
 
 def test_the_batch_page_offers_next_pair_only_when_the_batch_has_a_pool(client_ann, batch):
-    url = reverse("batches:detail", args=[batch.pk])
+    url = reverse("dialogues:batch", args=[batch.pk])
     assert 'id="next-pair"' not in client_ann.get(url).content.decode()
     pool_pair_ready(batch)
     html = client_ann.get(url).content.decode()
@@ -463,7 +463,7 @@ def test_release_gives_the_pair_back_and_returns_to_the_batch(client_ann, batch)
     pool_pair_ready(batch)
     lease = _claim(client_ann, batch)
     response = client_ann.post(reverse("queue:release", args=[lease.pk]))
-    assert response["Location"] == reverse("batches:detail", args=[batch.pk])
+    assert response["Location"] == reverse("dialogues:batch", args=[batch.pk])
     lease.refresh_from_db()
     assert lease.status == "released"
     assert JudgmentSlot.objects.get(pk=lease.slot_id).status == "free"

@@ -62,7 +62,7 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "POST logout": _all(302),
     "GET batches:list": _page(a={200}, b={200}, staff={200}),
     # The matrix's batch is open to all annotators (assignment has its own tests).
-    "GET batches:detail": _page(a={200}, b={200}, staff={200}),
+    "GET dialogues:batch": _page(a={200}, b={200}, staff={200}),
     "GET fleet:status": _page(a={302}, b={302}, staff={200}),
     "GET dialogues:start": _page(a={405}, b={405}, staff={405}),
     "POST dialogues:start": _page(a={302}, b={302}, staff={302}),

@@ -4,7 +4,6 @@ import pytest
 
 from apps.dialogues.models import Turn
 from apps.dialogues.services import dialogue_start
-from apps.pairs.models import Sample
 from tests.factories import samples_finish
 from tests.read_only_admin import assert_admin_read_only
 
@@ -14,17 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair(batch, annotator):
     return samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi there"))
-
-
-def test_a_pair_is_read_only_in_the_admin(admin_client, pair):
-    assert_admin_read_only(admin_client, pair, field="left_slot", new_value="b")
-    html = admin_client.get(f"/admin/pairs/pair/{pair.pk}/change/").content.decode()
-    assert "Response A" in html and 'name="samples-0-text"' not in html
-
-
-def test_a_sample_is_read_only_in_the_admin(admin_client, pair):
-    sample = Sample.objects.filter(pair=pair).first()
-    assert_admin_read_only(admin_client, sample, field="text", new_value="rewritten")
 
 
 def test_a_turn_is_read_only_in_the_admin(admin_client, pair):

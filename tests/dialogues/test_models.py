@@ -3,7 +3,6 @@ from django.db import IntegrityError, transaction
 
 from apps.dialogues import services
 from apps.dialogues.models import Turn
-from apps.pairs.models import Sample
 
 pytestmark = pytest.mark.django_db
 
@@ -11,20 +10,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pair(batch, annotator):
     return services.dialogue_start(batch=batch, annotator=annotator, text="Hi")
-
-
-def test_it_allows_one_sample_per_slot(pair):
-    a = pair.samples.get(slot="a")
-    with pytest.raises(IntegrityError, match="sample_one_per_slot"), transaction.atomic():
-        Sample.objects.create(
-            pair=pair,
-            slot="a",
-            variant=a.variant,
-            temperature=0.5,
-            top_p=0.9,
-            max_new_tokens=4,
-            seed=1,
-        )
 
 
 def test_it_keeps_user_turns_even_and_assistant_turns_odd(pair):
@@ -35,13 +20,3 @@ def test_it_keeps_user_turns_even_and_assistant_turns_odd(pair):
 def test_an_assistant_turn_must_come_from_a_sample(pair):
     with pytest.raises(IntegrityError, match="assistant_comes_from_a_sample"), transaction.atomic():
         Turn.objects.create(dialogue=pair.dialogue, index=1, role="assistant", text="made up")
-
-
-def test_a_failed_sample_must_say_why(pair):
-    with pytest.raises(IntegrityError, match="failed_has_reason"), transaction.atomic():
-        pair.samples.filter(slot="a").update(status="failed", error="")
-
-
-def test_a_done_sample_must_count_its_tokens(pair):
-    with pytest.raises(IntegrityError, match="done_has_tokens"), transaction.atomic():
-        pair.samples.filter(slot="a").update(status="done", text="x")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from apps.batches.models import Batch
 from apps.dialogues import services
 from apps.dialogues.models import Dialogue
+from apps.dialogues.services import dialogue_start
 from apps.pairs.models import Pair
 from apps.preferences.models import Comparison
 from tests.factories import samples_finish
@@ -23,7 +24,7 @@ def client_ann(client, annotator):
 
 
 def test_it_sends_anonymous_users_to_the_login_page(client, batch):
-    response = client.get(reverse("batches:detail", args=[batch.pk]))
+    response = client.get(reverse("dialogues:batch", args=[batch.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -31,7 +32,7 @@ def test_it_sends_anonymous_users_to_the_login_page(client, batch):
 def test_it_shows_the_batch_guidelines_sanitised(client_ann, batch):
     batch.guidelines = "**Be kind** <script>alert(1)</script> [x](javascript:alert(1))"
     batch.save()
-    html = client_ann.get(reverse("batches:detail", args=[batch.pk])).content.decode()
+    html = client_ann.get(reverse("dialogues:batch", args=[batch.pk])).content.decode()
     assert "<strong>Be kind</strong>" in html
     assert "<script>alert(1)" not in html
     assert "javascript:" not in html
@@ -231,3 +232,23 @@ def test_a_closed_batch_page_refuses_a_judgment_after_the_lease_length(
         response.content.decode()
     )
     assert not Comparison.objects.exists()
+
+
+def test_it_confirms_a_saved_judgment_on_the_dialogue_page(client_ann, batch, annotator):
+    pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
+    response = client_ann.post(
+        reverse("dialogues:judge", args=[pair.pk]),
+        {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(reverse("dialogues:detail", args=[pair.dialogue_id]), 302)]
+    assert '<div class="flash flash-success">Judgment saved.</div>' in response.content.decode()
+
+
+def test_it_says_nothing_is_saved_when_the_judgment_is_refused(client_ann, batch, annotator):
+    pair = samples_finish(dialogue_start(batch=batch, annotator=annotator, text="Hi"))
+    data = {"chosen_side": "left", "strength": "better", "time_spent_ms": "900"}
+    client_ann.post(reverse("dialogues:judge", args=[pair.pk]), data, follow=True)
+    again = client_ann.post(reverse("dialogues:judge", args=[pair.pk]), data)
+    assert again.status_code == 400
+    assert "Judgment saved." not in again.content.decode()

@@ -2,8 +2,8 @@
 
 import json
 
-from .models import PoolUpload
-from .services import pool_import
+from apps.pools.models import PoolUpload
+from apps.pools.services import pool_import
 
 DEMO_FILENAME = "demo-pool.jsonl"
 DEMO_ROWS = [

@@ -4,8 +4,8 @@ from django.core.management import call_command
 
 from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
+from apps.demo.pool import DEMO_ROWS
 from apps.pairs.models import Pair
-from apps.pools.demo import DEMO_ROWS
 
 pytestmark = pytest.mark.django_db
 

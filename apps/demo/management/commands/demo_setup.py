@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from apps.accounts.services import user_ensure
-from apps.batches.services import batch_demo_ensure
-from apps.pools.demo import pool_demo_ensure
+from apps.demo.batch import batch_demo_ensure
+from apps.demo.pool import pool_demo_ensure
 
 DEMO_ACCOUNTS = [("admin", "admin-pairwise", True), ("annotator", "annotator-pairwise", False)]
 
