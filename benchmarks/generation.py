@@ -1,18 +1,24 @@
-"""The pieces of `bench_generation`: a baseline, a greedy check and the real worker path."""
+"""`bench_generation`: plain one-at-a-time `generate` against the real worker path.
 
-import os
-import subprocess
-import sys
-import tempfile
+The baseline and the greedy check load the model in this process; the worker figure comes from
+benchmarks.generation_worker (a Celery worker the bench starts). Torch is imported here, so the
+command imports this module only when it runs.
+"""
+
+import random
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import torch
 from django.conf import settings
 from django.utils import timezone
 
+from apps.batches.services import variant_default_ensure
 from model_worker.backends import GenerationRequest
 from model_worker.backends.transformers_backend import TransformersBackend
+
+from .generation_worker import worker_run
+from .prompts import BENCH_PROMPTS
 
 
 def _load(variant) -> TransformersBackend:
@@ -76,134 +82,41 @@ def greedy_agreement(*, variant, prompts, max_new_tokens) -> float | None:
     return round(sum(a == b for a, b in zip(alone, batched, strict=True)) / len(prompts), 4)
 
 
-def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
-    """Submit every request at once through the real path: pages' service, Celery, worker."""
-    # The open batch exists before the worker starts, so the worker preloads its model.
-    batch, annotator = _bench_batch(variant=variant, max_new_tokens=max_new_tokens)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            since = timezone.now()
-            worker = _start_worker(Path(tmp))
-            try:
-                _wait_for_model(variant_name=variant.name, worker=worker, since=since)
-                log("  worker ready, submitting")
-                return _measure(batch=batch, annotator=annotator, prompts=prompts, worker=worker)
-            finally:
-                worker.terminate()
-                worker.wait(timeout=60)
-    finally:
-        _cleanup(batch=batch, annotator=annotator)
-
-
-def _measure(*, batch, annotator, prompts, worker) -> dict:
-    from apps.pairs.models import Sample
-
-    started = time.perf_counter()
-    pairs = _submit(batch=batch, annotator=annotator, prompts=prompts)
-    samples = Sample.objects.filter(pair__in=pairs)
-    while samples.exclude(status__in=["done", "failed"]).exists():
-        if worker.poll() is not None:
-            raise RuntimeError("The benchmark worker exited early.")
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    done = list(samples.filter(status="done"))
-    if len(done) != len(prompts):
-        raise RuntimeError(f"{len(prompts) - len(done)} requests failed.")
-    tokens = sum(s.completion_tokens for s in done)
-    return {
-        "tokens": tokens,
-        "seconds": seconds,
-        "tokens_per_s": tokens / seconds,
-        "batches": len({s.worker for s in done}),
-    }
-
-
-def _start_worker(tmp: Path) -> subprocess.Popen:
-    env = {**os.environ, "REDIS_URL": settings.CELERY_BROKER_URL, "WORKER_PRELOAD_MODELS": "1"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "annotation_site",
-            "worker",
-            "-Q",
-            "generation",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "-n",
-            f"bench-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=(tmp / "worker.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for_model(*, variant_name: str, worker, since, timeout_s: float = 300) -> None:
-    from apps.fleet.models import WorkerHeartbeat
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise RuntimeError("The benchmark worker exited before it was ready.")
-        if WorkerHeartbeat.objects.filter(
-            last_seen__gte=since, variants__contains=[variant_name], stopped_at=None
-        ).exists():
-            return
-        time.sleep(0.5)
-    raise RuntimeError("The benchmark worker did not load the model in time.")
-
-
-def _bench_batch(*, variant, max_new_tokens):
-    from django.contrib.auth import get_user_model
-
-    from apps.batches.models import Batch, SamplingConfig
-
-    configs = [
-        SamplingConfig.objects.create(
-            variant=variant,
-            temperature_min=t,
-            temperature_max=t,
-            top_p=0.95,
-            max_new_tokens=max_new_tokens,
-        )
-        for t in (0.4, 1.0)
+def generation_bench_run(
+    *, requests: int, max_new_tokens: int, greedy_tokens: int, log: Callable[[str], object]
+) -> dict:
+    """The baseline, the greedy check and the worker run on the default variant; the figures."""
+    variant = variant_default_ensure()
+    prompts = [BENCH_PROMPTS[i % len(BENCH_PROMPTS)] for i in range(requests)]
+    rng = random.Random(1234)
+    params = [
+        {"temperature": rng.choice([0.4, 1.0]), "top_p": 0.95, "seed": rng.randrange(2**31)}
+        for _ in prompts
     ]
-    batch = Batch.objects.create(
-        name=f"bench-generation-{os.getpid()}-{time.time_ns()}",
-        track="helpfulness",
-        sampling_a=configs[0],
-        sampling_b=configs[1],
-        status=Batch.Status.OPEN,
+
+    log("baseline: one request at a time through plain generate…")
+    baseline = baseline_run(
+        variant=variant, prompts=prompts, params=params, max_new_tokens=max_new_tokens
     )
-    annotator, _ = get_user_model().objects.get_or_create(username="bench-generation")
-    return batch, annotator
-
-
-def _submit(*, batch, annotator, prompts):
-    from django.db import transaction
-
-    from apps.dialogues.services import dialogue_start
-
-    # Two requests per pair, as in real use: one per sampling configuration. One transaction,
-    # so every request becomes visible (and its task is sent) at the same instant.
-    with transaction.atomic():
-        return [dialogue_start(batch=batch, annotator=annotator, text=p) for p in prompts[::2]]
-
-
-def _cleanup(*, batch, annotator) -> None:
-    from apps.dialogues.models import Dialogue
-
-    configs = [batch.sampling_a, batch.sampling_b]
-    Dialogue.objects.filter(batch=batch).delete()
-    batch.delete()
-    for config in configs:
-        config.delete()
-    annotator.delete()
+    log(f"  {baseline['tokens_per_s']:.1f} tokens/s")
+    log("greedy: batched vs alone…")
+    agreement = greedy_agreement(variant=variant, prompts=prompts, max_new_tokens=greedy_tokens)
+    log("worker: all requests at once through Celery…")
+    worker = worker_run(variant=variant, prompts=prompts, max_new_tokens=max_new_tokens, log=log)
+    return {
+        "requests": requests,
+        "max_new_tokens": max_new_tokens,
+        "device": baseline["device"],
+        "baseline_tokens_per_s": round(baseline["tokens_per_s"], 2),
+        "baseline_tokens": baseline["tokens"],
+        "baseline_seconds": round(baseline["seconds"], 2),
+        "worker_tokens_per_s": round(worker["tokens_per_s"], 2),
+        "worker_tokens": worker["tokens"],
+        "worker_seconds": round(worker["seconds"], 2),
+        "worker_batches": worker["batches"],
+        "ratio": round(worker["tokens_per_s"] / baseline["tokens_per_s"], 2),
+        "greedy_batched_equals_alone_share": agreement,
+        "max_batch": settings.GENERATION_MAX_BATCH,
+        "torch_threads": baseline["threads"],
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }

@@ -20,7 +20,7 @@ from apps.assignments.models import Lease
 from apps.batches.models import Batch
 from apps.pairs.models import JudgmentSlot, Pair
 from apps.preferences.models import Comparison
-from benchmarks.queue_client import free_port
+from benchmarks.queue_server import free_port
 from tests.worker_process import shared_test_db_name, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

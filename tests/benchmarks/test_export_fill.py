@@ -1,13 +1,9 @@
-import io
-import json
-
 import pytest
 
 from apps.dialogues.models import Dialogue, Turn
 from apps.pairs.models import Pair, Sample
 from apps.preferences.models import Comparison
 from benchmarks.export_fill import bench_clean, bench_fill
-from benchmarks.management.commands.bench_export import Command
 
 
 @pytest.mark.django_db
@@ -26,15 +22,3 @@ def test_the_fill_makes_valid_multi_turn_comparisons_and_the_clean_removes_them(
     assert not Comparison.objects.exists()
     assert not Dialogue.objects.exists() and not Pair.objects.exists()
     assert not Sample.objects.exists() and not Turn.objects.exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_measurement_reports_every_figure():
-    data = bench_fill(rows=300, response_chars=40)
-    out = io.StringIO()
-    Command(stdout=out)._measure(data.batch_ids)
-    result = json.loads(out.getvalue())
-    for key in ("jsonl_rows_per_s", "parquet_rows_per_s", "raw_driver_rows_per_s", "peak_rss_mb"):
-        assert result[key] > 0
-    assert result["jsonl_mb"] > 0.9 * result["raw_driver_mb"]
-    bench_clean(data=data)
