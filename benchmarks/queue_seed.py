@@ -1,24 +1,26 @@
-"""Seed a prompt pool for `bench_queue`, check the queue's books afterwards, and clean up.
+"""Seed a prompt pool for `bench_queue`, and clean it up afterwards.
 
-PostgreSQL only. Everything the bench creates carries a unique label (`bench-queue-<hex>`) in
-its name, and `bench_clean` deletes exactly those rows, in an order the PROTECT foreign keys
-allow.
+The pairs come from the one pair-creation service (apps.pairs.services.pairs_create, without
+waking the workers), the users and tokens from the accounts services. PostgreSQL only.
+Everything the bench creates carries a unique label (`bench-queue-<hex>`) in its name, and
+`bench_clean` deletes exactly those rows, in an order the PROTECT foreign keys allow.
 """
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.accounts.services import api_token_create
+from apps.accounts.services import api_token_create, user_ensure
 from apps.assignments.models import Lease
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
 from apps.pairs.models import JudgmentSlot, Pair, Sample
+from apps.pairs.services import PairSpec, pairs_create
 from apps.pools.models import PoolItem, PoolUpload
 from apps.preferences.models import Comparison
 
@@ -27,6 +29,7 @@ RESPONSES = (
     "Let me explain step by step, then summarise the résumé of the idea.",
     "I would rather not guess; here is what is known and what is not.",
 )
+CHUNK_PAIRS = 2000  # pairs per pairs_create call
 
 
 @dataclass
@@ -62,7 +65,6 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
     """An open pool batch: `pairs` ready pool pairs with `overlap` free slots each, and
     `annotators` users with a writable API token each."""
     label = f"bench-queue-{uuid.uuid4().hex[:8]}"
-    now = timezone.now()
     with transaction.atomic():
         variants = [
             ModelVariant.objects.get_or_create(
@@ -75,6 +77,9 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
             SamplingConfig.objects.create(variant=v, temperature_min=t, temperature_max=t)
             for v, t in zip(variants, (0.5, 1.0), strict=True)
         ]
+        # Not batch_create/batch_open, nor pool_import: they record audit events, which are
+        # append-only and PROTECT their actor, and the bench must leave nothing behind; the
+        # import would also wake the workers for pairs the bench marks done itself.
         batch = Batch.objects.create(
             name=label,
             track=Track.HELPFULNESS,
@@ -88,52 +93,31 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
         upload = PoolUpload.objects.create(
             batch=batch, filename=f"{label}.jsonl", file_format="jsonl", rows=pairs
         )
-        contexts = [
-            [{"role": "user", "content": f"Bench prompt {i}: explain x{i}."}] for i in range(pairs)
-        ]
         items = PoolItem.objects.bulk_create(
-            PoolItem(batch=batch, upload=upload, line_number=i + 1, context=contexts[i])
-            for i in range(pairs)
+            (
+                PoolItem(
+                    batch=batch,
+                    upload=upload,
+                    line_number=i + 1,
+                    context=[{"role": "user", "content": f"Bench prompt {i}: explain x{i}."}],
+                )
+                for i in range(pairs)
+            ),
+            batch_size=CHUNK_PAIRS,
         )
-        pair_rows = Pair.objects.bulk_create(
-            Pair(
-                batch=batch,
-                pool_item=item,
-                context=contexts[i],
-                left_slot="ab"[i % 2],
-                ready_at=now,
-            )
-            for i, item in enumerate(items)
-        )
-        Sample.objects.bulk_create(
-            Sample(
-                pair=pair,
-                slot=slot,
-                variant=config.variant,
-                temperature=config.temperature_min,
-                top_p=config.top_p,
-                max_new_tokens=config.max_new_tokens,
-                seed=i,
-                status=Sample.Status.DONE,
-                text=RESPONSES[(i + (slot == "b")) % len(RESPONSES)],
-                prompt_tokens=12,
-                completion_tokens=14,
-                finish_reason="stop",
-                attempts=1,
-                finished_at=now,
-            )
-            for i, pair in enumerate(pair_rows)
-            for slot, config in (("a", configs[0]), ("b", configs[1]))
-        )
-        JudgmentSlot.objects.bulk_create(
-            JudgmentSlot(batch=batch, pair=pair, index=index)
-            for pair in pair_rows
-            for index in range(overlap)
-        )
-        users = get_user_model().objects.bulk_create(
-            get_user_model()(username=f"{label}-{i}", password=make_password(None))
+        made: list[Pair] = []
+        for first in range(0, pairs, CHUNK_PAIRS):
+            specs = [
+                PairSpec(context=item.context, pool_item=item, left_slot="ab"[i % 2])
+                for i, item in enumerate(items[first : first + CHUNK_PAIRS], start=first)
+            ]
+            made += pairs_create(batch=batch, specs=specs, judgments=overlap, enqueue=False)
+        _samples_finish(pair_ids=[pair.pk for pair in made])
+        users = [
+            # A password nobody knows: the annotators use their API tokens only.
+            user_ensure(username=f"{label}-{i}", password=secrets.token_urlsafe(24))[0]
             for i in range(annotators)
-        )
+        ]
         keys = [api_token_create(user=user, name=label, read_only=False)[1] for user in users]
     with connection.cursor() as cursor:
         for table in ("pairs_judgmentslot", "pairs_pair", "pairs_sample"):
@@ -147,6 +131,26 @@ def bench_seed(*, pairs: int, annotators: int, overlap: int) -> QueueBenchData:
         config_ids=[c.pk for c in configs],
         token_keys=keys,
     )
+
+
+def _samples_finish(*, pair_ids: list[int]) -> None:
+    """Mark the pairs' samples generated and the pairs ready, as a worker would (the worker's
+    own services claim the oldest pending samples anywhere, so the bench does not call them).
+    Pair i gets RESPONSES[i % 3] on side a and the next one on side b."""
+    now = timezone.now()
+    for offset in range(len(RESPONSES)):
+        group = pair_ids[offset :: len(RESPONSES)]
+        for slot, shift in (("a", 0), ("b", 1)):
+            Sample.objects.filter(pair_id__in=group, slot=slot).update(
+                status=Sample.Status.DONE,
+                text=RESPONSES[(offset + shift) % len(RESPONSES)],
+                prompt_tokens=12,
+                completion_tokens=14,
+                finish_reason="stop",
+                attempts=1,
+                finished_at=now,
+            )
+    Pair.objects.filter(pk__in=pair_ids).update(ready_at=now)
 
 
 def bench_clean(*, data: QueueBenchData) -> None:
