@@ -14,14 +14,19 @@ from .selectors import api_key_hash
 
 
 @transaction.atomic
-def user_ensure(*, username: str, password: str, is_staff: bool = False) -> tuple[object, bool]:
-    """Create the user if missing; leave an existing one (and its password) alone."""
+def user_ensure(
+    *, username: str, password: str | None, is_staff: bool = False
+) -> tuple[object, bool]:
+    """Create the user if missing; leave an existing one (and its password) alone.
+
+    With no password the user cannot log in to the pages (API tokens only).
+    """
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=username, defaults={"is_staff": is_staff, "is_superuser": is_staff}
     )
     if created:
-        user.set_password(password)
+        user.set_password(password)  # None: an unusable password
         user.save(update_fields=["password"])
     return user, created
 

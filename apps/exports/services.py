@@ -41,9 +41,9 @@ def export_job_create(*, user, token=None, options: ExportOptions, visible) -> E
         target=f"export_job:{job.pk}",
         details={"options": job.options, "batch_ids": batch_ids},
     )
-    from .tasks import export_job_task
+    from .tasks import export_job_run_task
 
-    export_job_task.delay_on_commit(job.pk)
+    export_job_run_task.delay_on_commit(job.pk)
     return job
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
     soft_time_limit=settings.EXPORT_SOFT_TIME_LIMIT_S,
     time_limit=settings.EXPORT_SOFT_TIME_LIMIT_S + 60,
 )
-def export_job_task(job_id: int) -> None:
+def export_job_run_task(job_id: int) -> None:
     from .services import export_job_run
 
     export_job_run(job_id=job_id)

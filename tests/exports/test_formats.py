@@ -13,7 +13,7 @@ from apps.exports.formats import RowBuilder, annotator_pseudonym
 from apps.exports.models import ExportJob
 from apps.exports.options import FORMATS, ExportOptions
 from apps.exports.streams import export_bytes, export_records
-from apps.exports.tasks import export_job_task
+from apps.exports.tasks import export_job_run_task
 from tests.exports.conftest import judge
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +190,7 @@ def _streamed_and_filed(api, settings, tmp_path, **options) -> tuple[bytes, byte
     streamed = b"".join(response.streaming_content)
     created = api.post("/api/exports/jobs/", options, content_type="application/json")
     assert created.status_code == 201, created.content
-    export_job_task(created.json()["id"])
+    export_job_run_task(created.json()["id"])
     job = ExportJob.objects.get(pk=created.json()["id"])
     assert job.state == "done", job.error
     return streamed, (Path(job.directory) / job.data_file).read_bytes()

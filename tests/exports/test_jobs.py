@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.services import api_token_create
 from apps.exports.models import ExportJob
-from apps.exports.tasks import export_job_task
+from apps.exports.tasks import export_job_run_task
 from tests.exports.conftest import judge, user_make
 from tests.factories import BatchFactory
 
@@ -37,7 +37,7 @@ def create(api, **options) -> dict:
 def test_a_job_goes_from_queued_to_done_with_progress_card_and_files(api, judged):
     job = create(api, format="trl", file_type="parquet", margin="small", test_fraction=0.5)
     assert job["state"] == "queued" and job["files"] == {}
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     done = api.get(f"/api/exports/jobs/{job['id']}/").json()
     assert done["state"] == "done"
     assert (done["rows_written"], done["rows_total"], done["progress"]) == (3, 3, 1.0)
@@ -55,8 +55,8 @@ def test_a_job_goes_from_queued_to_done_with_progress_card_and_files(api, judged
 
 def test_a_job_that_runs_twice_does_the_work_once(api, judged):
     job = create(api)
-    export_job_task(job["id"])
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
+    export_job_run_task(job["id"])
     assert ExportJob.objects.get(pk=job["id"]).attempts == 1
 
 
@@ -64,7 +64,7 @@ def test_a_failing_job_records_its_reason(api, judged, export_dir):
     export_dir.parent.mkdir(parents=True, exist_ok=True)
     export_dir.write_text("a file where the export folder should be")
     job = create(api)
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     failed = api.get(f"/api/exports/jobs/{job['id']}/").json()
     assert failed["state"] == "failed"
     assert "Error" in failed["error"]
@@ -78,14 +78,14 @@ def test_a_running_job_whose_worker_stopped_shows_as_stalled_and_can_be_taken_ov
         state="running", started_at=long_ago, heartbeat_at=long_ago, rows_written=1
     )
     assert api.get(f"/api/exports/jobs/{job['id']}/").json()["state"] == "stalled"
-    export_job_task(job["id"])  # the redelivered task claims the abandoned job
+    export_job_run_task(job["id"])  # the redelivered task claims the abandoned job
     assert api.get(f"/api/exports/jobs/{job['id']}/").json()["state"] == "done"
 
 
 def test_a_running_job_with_a_fresh_heartbeat_is_left_alone(api, judged):
     job = create(api)
     ExportJob.objects.filter(pk=job["id"]).update(state="running", heartbeat_at=timezone.now())
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     assert api.get(f"/api/exports/jobs/{job['id']}/").json()["state"] == "running"
 
 
@@ -97,7 +97,7 @@ def test_a_job_no_worker_picks_up_shows_as_stalled(api, judged):
 
 def test_another_user_gets_404_for_a_job_and_its_file(api, client, judged):
     job = create(api)
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     _, key = api_token_create(user=user_make("nosy", is_staff=True), name="nosy")
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     assert client.get(f"/api/exports/jobs/{job['id']}/").status_code == 404
@@ -107,7 +107,7 @@ def test_another_user_gets_404_for_a_job_and_its_file(api, client, judged):
 
 def test_a_token_out_of_the_jobs_scope_gets_404(api, client, staff, judged):
     job = create(api)
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     _, key = api_token_create(user=staff, name="narrow", batch_ids=[BatchFactory().pk])
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     assert client.get(f"/api/exports/jobs/{job['id']}/download/").status_code == 404
@@ -120,7 +120,7 @@ def test_a_scoped_token_exports_only_its_batches(client, staff, batch, annotator
     _, key = api_token_create(user=staff, name="w", read_only=False, batch_ids=[other.pk])
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     job = create(client)
-    export_job_task(job["id"])
+    export_job_run_task(job["id"])
     done = client.get(f"/api/exports/jobs/{job['id']}/").json()
     assert done["card"]["counts"]["batch"] == {other.name: 1}
     assert client.get(done["files"]["data"]).status_code == 200

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.exports.models import ExportJob
 from apps.exports.services import export_job_directory
-from apps.exports.tasks import export_job_task, export_jobs_expire_task
+from apps.exports.tasks import export_job_run_task, export_jobs_expire_task
 from tests.exports.conftest import judge
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def finished_job(api, *, days_ago: float) -> ExportJob:
     response = api.post("/api/exports/jobs/", {"format": "trl"}, content_type="application/json")
     assert response.status_code == 201, response.content
     job_id = response.json()["id"]
-    export_job_task(job_id)
+    export_job_run_task(job_id)
     ended = timezone.now() - timedelta(days=days_ago)
     ExportJob.objects.filter(pk=job_id).update(finished_at=ended)
     return ExportJob.objects.get(pk=job_id)
