@@ -124,12 +124,16 @@ def _live_work_watch():
 
 
 def _load_models_first(*, pair_id: int) -> None:
-    """Load the pair's models before claiming, so loading time never eats into a lease."""
+    """Load the pair's models before claiming, so loading time never eats into a lease.
+
+    A model that fails to load is not an error here: the claimed samples meet the same failure
+    in _generate_group, which records it on them (permanent) or retries them (anything else).
+    """
     for sample in Sample.objects.filter(pair_id=pair_id).select_related("variant"):
         try:
             backend_for(sample.variant)
-        except PermanentGenerationError:
-            pass  # reported on the sample once claimed
+        except Exception:
+            logger.info("Model %s did not load before the claim", sample.variant.name)
 
 
 def _generate_group(samples: list[Sample], *, live_waiting=None) -> int:

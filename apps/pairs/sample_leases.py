@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Q, QuerySet
+from django.db.models import Case, Exists, F, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from .models import Pair, Sample
@@ -32,9 +33,15 @@ def samples_give_up(*, now=None, pair_id: int | None = None) -> int:
     spent = Sample.objects.filter(claimable(now), attempts__gte=MAX_ATTEMPTS)
     if pair_id is not None:
         spent = spent.filter(pair_id=pair_id)
+    gave_up = f"Gave up after {MAX_ATTEMPTS} attempts"
     return spent.update(
         status=Sample.Status.FAILED,
-        error=f"Gave up after {MAX_ATTEMPTS} attempts (the worker stopped each time).",
+        # The last transient error is on the row; none means the worker stopped each time.
+        error=Case(
+            When(error="", then=Value(f"{gave_up} (the worker stopped each time).")),
+            default=Concat(Value(f"{gave_up}. Last error: "), F("error")),
+            output_field=TextField(),
+        ),
         lease_expires_at=None,
         finished_at=now,
     )

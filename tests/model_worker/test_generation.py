@@ -121,6 +121,32 @@ def test_an_unloadable_model_fails_with_its_reason(annotator):
     assert "not found" in pair.samples.first().error
 
 
+def test_an_unexpected_failure_is_retried_by_the_task_then_failed_with_its_reason(
+    annotator, tmp_path
+):
+    """A model that breaks in a way nobody foresaw (here a corrupt GGUF file) is not known to
+    be permanent: the task itself retries it, and after three attempts it fails with the
+    error that kept happening, instead of waiting for the reconciler forever."""
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\xff" * 4096)
+    batch = BatchFactory(
+        sampling_a__variant__name="corrupt-file",
+        sampling_a__variant__source=str(broken),
+        sampling_b__variant__name="corrupt-file",
+    )
+    pair = services.dialogue_start(batch=batch, annotator=annotator, text="Hello?")
+
+    result = pair_generate_task.apply(args=[pair.pk])
+
+    assert result.successful()
+    for sample in pair.samples.all():
+        assert sample.status == Sample.Status.FAILED
+        assert sample.attempts == 3
+        assert sample.error.startswith("Gave up after 3 attempts. Last error: ValueError"), (
+            sample.error
+        )
+
+
 def test_one_task_batches_every_waiting_request_and_the_others_find_nothing(
     batch, annotator, default_backend, settings
 ):
