@@ -28,7 +28,18 @@ run: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# The whole suite wants PostgreSQL and Redis (worker processes share the test database): the
+# local ones when they answer, as in CI; else SQLite and an embedded Redis, where the tests
+# that need PostgreSQL skip and say so.
+LOCAL_DATABASE_URL := postgres://postgres@127.0.0.1:5432/pairwise
+LOCAL_REDIS_URL := redis://127.0.0.1:6379/0
+
 test: install chromium
+	@if [ -z "$$DATABASE_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  export DATABASE_URL=$(LOCAL_DATABASE_URL); fi; \
+	if [ -z "$$REDIS_URL" ] && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then \
+	  export REDIS_URL=$(LOCAL_REDIS_URL); fi; \
+	echo "make test: database $${DATABASE_URL:-SQLite}, broker $${REDIS_URL:-embedded Redis}"; \
 	DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -2,6 +2,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import BatchFactory, UserFactory
+from tests.worker_process import postgres_or_skip
 
 
 def pytest_report_header(config):
@@ -66,3 +67,14 @@ def _fresh_cache(redis_client):
     keys = list(redis_client.scan_iter(f"{prefix}:*", count=1000))
     if keys:
         redis_client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """Tests marked `postgres` (COPY, the benchmarks' server) or `worker` (a worker process
+    shares the test database) skip on SQLite, saying why."""
+    marker = request.node.get_closest_marker("postgres")
+    if marker is not None:
+        postgres_or_skip(marker.args[0] if marker.args else "PostgreSQL features")
+    if request.node.get_closest_marker("worker") is not None:
+        postgres_or_skip("a worker process shares the test database")

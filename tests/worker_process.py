@@ -130,12 +130,24 @@ def worker_env(*, test_db_name: str, **overrides: str) -> dict[str, str]:
     return env
 
 
+def postgres_or_skip(why: str) -> None:
+    """Skip a test that cannot run on SQLite, saying why; with PAIRWISE_REQUIRE_POSTGRES=1
+    (CI) fail it instead, so nothing is skipped there unnoticed."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    message = f"needs PostgreSQL ({why}): set DATABASE_URL=postgres://..."
+    if os.environ.get("PAIRWISE_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def shared_test_db_name(django_db_blocker) -> str:
     """The test database's name, after checking the suite runs where a worker can join it."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.fail("Tests with a worker process need PostgreSQL (DATABASE_URL=postgres://...).")
+    postgres_or_skip("a worker process shares the test database")
     with django_db_blocker.unblock():
         connection.ensure_connection()
         name = connection.settings_dict["NAME"]

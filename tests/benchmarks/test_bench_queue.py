@@ -23,7 +23,10 @@ from apps.preferences.models import Comparison
 from benchmarks.queue_server import free_port
 from tests.worker_process import shared_test_db_name, worker_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres("the benchmark serves the test database with gunicorn"),
+]
 
 KEYS = {
     "annotators",

@@ -5,6 +5,7 @@ from benchmarks.export_fill import bench_clean, bench_fill
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres("the fill copies rows in with COPY")
 def test_the_measurement_reports_every_figure():
     data = bench_fill(rows=300, response_chars=40)
     result = export_measure(batch_ids=data.batch_ids)

@@ -7,6 +7,7 @@ from benchmarks.export_fill import bench_clean, bench_fill
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres("the fill copies rows in with COPY")
 def test_the_fill_makes_valid_multi_turn_comparisons_and_the_clean_removes_them():
     data = bench_fill(rows=50, response_chars=40, turns=4, chunk_dialogues=3)
     comparisons = Comparison.objects.filter(batch_id__in=data.batch_ids).order_by("pk")

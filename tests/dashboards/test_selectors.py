@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.dashboards import selectors
@@ -214,7 +215,8 @@ def test_the_whole_panel_takes_a_fixed_number_of_queries(
     for _ in range(3):
         lease_make(slot=slot, annotator=UserFactory(), status="flagged", flag_reason="broken")
 
-    with django_assert_max_num_queries(9):
+    # SQLite has no MEDIAN: its per-annotator medians come from one more query, in Python.
+    with django_assert_max_num_queries(9 if connection.vendor == "postgresql" else 10):
         context = dashboard_panel_context(batch=batch)
 
     assert context["comparisons"].judged == 6

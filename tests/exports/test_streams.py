@@ -11,7 +11,7 @@ from apps.exports.streams import export_bytes
 from benchmarks.export_fill import bench_fill
 from tests.exports.conftest import judge
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres("the benchmark fill copies rows in")]
 
 
 def lines(data: bytes) -> list[dict]:
