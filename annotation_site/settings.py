@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.pools",
     "apps.assignments",
     "apps.dashboards",
+    "apps.quality",
     "apps.demo",
     "benchmarks",
 ]

@@ -72,6 +72,7 @@ TABLES = {
         "pair_id",
         "variant_id",
         "priority",
+        "supplied",
     ),
     "preferences_comparison": (
         "id",
@@ -89,6 +90,7 @@ TABLES = {
         "left_id",
         "pair_id",
         "rejected_id",
+        "withdrawn_reason",
     ),
 }
 
@@ -231,6 +233,7 @@ def bench_fill(
                             pair_id,
                             variants[slot].pk,
                             0,  # live: a written prompt's pair
+                            False,
                         )
                     )
                 out["dialogues_turn"].append(
@@ -262,6 +265,7 @@ def bench_fill(
                         sample_a,
                         pair_id,
                         rejected,
+                        "",
                     )
                 )
                 messages.append({"role": "assistant", "content": texts[chosen_slot]})

@@ -13,10 +13,24 @@ class AuditEvent(models.Model):
         POOL_UPLOADED = "pool_uploaded", "Prompt pool uploaded"
         EXPORT_JOB_CREATED = "export_job_created", "Export job created"
         EXPORT_STREAMED = "export_streamed", "Export streamed"
+        GOLD_MARKED = "gold_marked", "Pair marked as gold"
+        GOLD_UNMARKED = "gold_unmarked", "Gold mark removed"
+        ANNOTATOR_FLAGGED = "annotator_flagged", "Annotator flagged"
+        ANNOTATOR_PAUSED = "annotator_paused", "Annotator paused"
+        FLAG_LIFTED = "flag_lifted", "Annotator flag or pause lifted"
+        QUALIFICATION_FINISHED = "qualification_finished", "Qualification finished"
+        QUALIFICATION_RESET = "qualification_reset", "Qualification reset"
+        JUDGMENTS_WITHDRAWN = "judgments_withdrawn", "Judgments withdrawn from export"
+        JUDGMENTS_RESTORED = "judgments_restored", "Withdrawn judgments restored"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Empty when the system acted (quality control flagging an annotator).",
     )
     token = models.ForeignKey(
         "accounts.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -29,4 +43,5 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target}"
+        actor = self.actor or "quality control"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {actor} {self.action} {self.target}"

@@ -81,6 +81,33 @@ class Batch(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="assigned_batches"
     )
     groups = models.ManyToManyField("auth.Group", blank=True, related_name="assigned_batches")
+    gold_rate = models.FloatField(
+        default=0.0,
+        help_text="Share of the pairs handed to an annotator that are gold pairs (0 to 0.5).",
+    )
+    gold_min_count = models.PositiveSmallIntegerField(
+        default=10, help_text="Gold judgments an annotator makes before they can be flagged."
+    )
+    gold_min_accuracy = models.FloatField(
+        default=0.7,
+        help_text=(
+            "An annotator is flagged once their gold accuracy is shown to be under this "
+            "(the upper end of its 95% interval is below it)."
+        ),
+    )
+    gold_pause = models.BooleanField(
+        default=False, help_text="A flagged annotator gets no new work here until staff lift it."
+    )
+    qualification_required = models.BooleanField(
+        default=False,
+        help_text="Annotators first pass this batch's qualification set before real work.",
+    )
+    qualification_pass_share = models.FloatField(
+        default=0.8, help_text="Share of the qualification set to answer as expected to pass."
+    )
+    min_seconds_per_judgment = models.PositiveIntegerField(
+        default=5, help_text="Judgments faster than this count as rushed on the quality page."
+    )
     cloned_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="clones"
     )
@@ -112,6 +139,17 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=~Q(sampling_a=F("sampling_b")), name="batch_two_distinct_samplings"
             ),
+            models.CheckConstraint(
+                condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=0.5), name="batch_gold_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_min_accuracy__gte=0) & Q(gold_min_accuracy__lte=1),
+                name="batch_gold_min_accuracy_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(qualification_pass_share__gt=0) & Q(qualification_pass_share__lte=1),
+                name="batch_qualification_pass_share_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,3 +158,82 @@ class Batch(models.Model):
     @property
     def is_safety(self) -> bool:
         return self.track == Track.SAFETY
+
+
+class AnnotatorFlag(models.Model):
+    """An annotator flagged on a batch by quality control (gold accuracy shown under the
+    batch's threshold, or staff). While it is not lifted and `pauses_work`, the annotator gets
+    no new work in the batch. Lifting it starts their gold count afresh. Never deleted."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="annotator_flags")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batch_flags"
+    )
+    reason = models.TextField()
+    details = models.JSONField(default=dict, blank=True)  # gold n, correct, interval
+    pauses_work = models.BooleanField(default=False)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when quality control flagged them.",
+    )
+    flagged_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lift_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-flagged_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "annotator"],
+                condition=Q(lifted_at__isnull=True),
+                name="annotator_flag_one_active_per_batch",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="annotator_flag_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} flagged on {self.batch}"
+
+
+class Qualification(models.Model):
+    """An annotator's run through a batch's qualification set, and its outcome."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="qualifications")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qualifications"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    answered = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "annotator"], name="qualification_one_per_annotator"
+            ),
+            models.CheckConstraint(
+                condition=Q(correct__lte=F("answered")), name="qualification_correct_le_answered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(finished_at__isnull=False),
+                name="qualification_finished_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} on {self.batch}: {self.status}"

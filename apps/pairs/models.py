@@ -93,6 +93,9 @@ class Sample(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     finish_reason = models.CharField(max_length=20, blank=True)
     context_truncated = models.BooleanField(default=False)
+    supplied = models.BooleanField(
+        default=False, help_text="The text came with the pool file; no model generated it."
+    )
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -20,6 +20,13 @@ class SafetyLabel(models.TextChoices):
     BOTH_UNSAFE = "both_unsafe", "Both responses are unsafe"
 
 
+STRENGTH_RANK = {  # larger is stronger; a gold answer accepts its band and anything stronger
+    Strength.NEGLIGIBLY_BETTER_OR_UNSURE: 0,
+    Strength.SLIGHTLY_BETTER: 1,
+    Strength.BETTER: 2,
+    Strength.SIGNIFICANTLY_BETTER: 3,
+}
+
 UNSAFE_CHOSEN_OVER_SAFE_MESSAGE = (
     "A safe response must be preferred over an unsafe one: you chose the unsafe response "
     "while the other is safe. Choose the safe response, or correct the safety labels."
@@ -49,11 +56,29 @@ class Comparison(models.Model):
     chosen_is_safe = models.BooleanField(null=True, blank=True)
     rejected_is_safe = models.BooleanField(null=True, blank=True)
     time_spent_ms = models.PositiveIntegerField()
+    gold_correct = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="On a pair that was gold when judged: whether it matched the gold answer.",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["batch", "annotator"], name="comparison_by_batch_annotator"),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(withdrawn_at__isnull=True) & Q(withdrawn_reason=""))
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawn_reason="")),
+                name="comparison_withdrawn_has_reason",
+            ),
             models.UniqueConstraint(
                 fields=["pair", "annotator"], name="comparison_once_per_annotator"
             ),
@@ -98,3 +123,57 @@ class Comparison(models.Model):
         if self.chosen_is_safe:
             return SafetyLabel.BOTH_SAFE
         return SafetyLabel.BOTH_UNSAFE
+
+
+class GoldAnswer(models.Model):
+    """The expected judgment of a gold pair (a honeypot): which sample should win, and at
+    least how strongly. Gold pairs are mixed into annotators' queues unmarked (or make up a
+    batch's qualification set) and kept out of training exports by default."""
+
+    class Source(models.TextChoices):
+        REVIEW = "review", "Review page"
+        ADMIN = "admin", "Admin"
+        POOL_FILE = "pool_file", "Pool file"
+
+    pair = models.OneToOneField("pairs.Pair", on_delete=models.CASCADE, related_name="gold")
+    batch = models.ForeignKey("batches.Batch", on_delete=models.CASCADE, related_name="gold")
+    expected_slot = models.CharField(
+        max_length=1, help_text="The sample (a or b) that should be chosen."
+    )
+    min_strength = models.CharField(
+        max_length=40,
+        choices=Strength.choices,
+        default=Strength.NEGLIGIBLY_BETTER_OR_UNSURE,
+        help_text="The weakest strength accepted; any stronger one is accepted too.",
+    )
+    for_qualification = models.BooleanField(
+        default=False, help_text="Part of the qualification set rather than mixed into work."
+    )
+    explanation = models.TextField(
+        blank=True, help_text="Shown after a qualification answer: why this side is better."
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expected_slot__in=["a", "b"]), name="gold_expected_slot_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_strength__in=Strength.values), name="gold_min_strength_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gold answer for pair {self.pair_id}: {self.expected_slot}"
+
+    def accepts(self, *, chosen_slot: str, strength: str) -> bool:
+        return (
+            chosen_slot == self.expected_slot
+            and STRENGTH_RANK[strength] >= STRENGTH_RANK[self.min_strength]
+        )

@@ -54,6 +54,11 @@ def test_it_records_a_batch_created_and_closed_in_the_admin(admin_client, admin_
         "lease_minutes": 30,
         "max_open_leases": 3,
         "open_to_all_annotators": "on",
+        "gold_rate": 0.1,
+        "gold_min_count": 10,
+        "gold_min_accuracy": 0.7,
+        "qualification_pass_share": 0.8,
+        "min_seconds_per_judgment": 5,
     }
     response = admin_client.post("/admin/batches/batch/add/", form)
     assert response.status_code == 302, response.context["adminform"].errors
