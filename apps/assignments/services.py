@@ -153,7 +153,7 @@ def lease_claim(*, batch: Batch, annotator) -> Lease | None:
 
     A pair whose lease ran out may come back to the same annotator: its lease is reopened.
     """
-    batch_check_open_to(user=annotator, batch_id=batch.pk)
+    batch_check_open_to(user=annotator, batch_id=batch.pk, qualifying=True)
     with transaction.atomic():
         _claims_take_turns(batch=batch, annotator=annotator)
         return _claim_once(batch=batch, annotator=annotator, now=timezone.now())
@@ -161,7 +161,7 @@ def lease_claim(*, batch: Batch, annotator) -> Lease | None:
 
 def lease_next(*, batch: Batch, annotator) -> Lease | None:
     """The annotator's oldest lease they still hold in this batch, else a new claim."""
-    batch_check_open_to(user=annotator, batch_id=batch.pk)
+    batch_check_open_to(user=annotator, batch_id=batch.pk, qualifying=True)
     with transaction.atomic():
         # Taken before reading what they hold: Next pressed twice at once hands out one pair.
         _claims_take_turns(batch=batch, annotator=annotator)

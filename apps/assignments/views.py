@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.batches.models import Batch
-from apps.batches.selectors import BatchNotOpenToYou, batch_get_open
+from apps.batches.selectors import (
+    AnnotatorPaused,
+    BatchNotOpenToYou,
+    QualificationNeeded,
+    batch_check_open_to,
+    batch_get_open,
+)
 from apps.preferences.errors import form_errors_add, refusal_text
 from apps.preferences.models import Strength
 
@@ -43,6 +49,10 @@ def _go_next(request, batch: Batch):
     """Hand the annotator their next piece of work in the batch (what the Next button does)."""
     try:
         lease = services.lease_next(batch=batch, annotator=request.user)
+    except (AnnotatorPaused, QualificationNeeded):
+        # The batch is theirs but gives nothing new now: the overview says why and lists
+        # what they still hold (a lease they hold may still be submitted).
+        return redirect("queue:overview", batch_id=batch.pk)
     except BatchNotOpenToYou:
         messages.info(request, f"The batch “{batch.name}” is closed or no longer open to you.")
         return redirect("batches:list")
@@ -71,8 +81,14 @@ def queue_overview(request, batch_id: int):
     """Where Next lands when it has nothing to give: the annotator's open pairs and a retry."""
     batch = _batch_or_404(request, batch_id)
     open_leases = list(selectors.leases_open_for(user=request.user))
+    try:
+        batch_check_open_to(user=request.user, batch_id=batch.pk, qualifying=True)
+        refusal = ""
+    except BatchNotOpenToYou as exc:  # paused, or the qualification is not passed or ready
+        refusal = str(exc)
     context = {
         "batch": batch,
+        "refusal": refusal,
         "open_leases": open_leases,
         "holds_one_here": any(lease.batch_id == batch.pk for lease in open_leases),
     }

@@ -2,8 +2,9 @@ from django.contrib import admin
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.core.admin import ReadOnlyAdmin
 
-from .models import Batch, SamplingConfig
+from .models import AnnotatorFlag, Batch, Qualification, SamplingConfig
 
 
 @admin.register(SamplingConfig)
@@ -34,3 +35,28 @@ class BatchAdmin(admin.ModelAdmin):
         else:
             return
         audit_record(actor=request.user, action=action, target=f"batch:{obj.pk}", details=details)
+
+
+@admin.register(AnnotatorFlag)
+class AnnotatorFlagAdmin(ReadOnlyAdmin):
+    """Flags are raised by quality control and lifted on the quality page (audited there)."""
+
+    list_display = [
+        "annotator",
+        "batch",
+        "pauses_work",
+        "reason",
+        "flagged_by",
+        "flagged_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_filter = ["batch", "pauses_work", ("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["annotator__username", "reason"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyAdmin):
+    list_display = ["annotator", "batch", "status", "answered", "correct", "started_at"]
+    list_filter = ["batch", "status"]
+    search_fields = ["annotator__username"]

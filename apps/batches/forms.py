@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from .models import Batch, Track
 from .selectors import batch_has_pool_items, variant_latest, variants_for_sampling
-from .services import BATCH_SETTINGS, SAMPLING_SETTINGS, clone_name
+from .services import BATCH_SETTINGS, QUALITY_SETTINGS, SAMPLING_SETTINGS, clone_name
 
 TEMPERATURE_LIMIT = 5.0
 MAX_NEW_TOKENS_LIMIT = 8192
@@ -68,6 +68,56 @@ class BatchForm(forms.Form):
         help_text="Every annotator may work on it. Untick to allow only the annotators and "
         "groups chosen below.",
     )
+    # Quality control (optional in a post: a missing value keeps the model's default)
+    gold_rate = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=0.5,
+        label="Gold rate",
+        help_text="Share of the pool pairs handed to an annotator that are gold (check) pairs, "
+        "0 to 0.5. Gold pairs are mixed in unmarked, never twice to one person.",
+    )
+    gold_min_count = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1000,
+        label="Gold judgments before flagging",
+        help_text="An annotator is judged on gold accuracy only after this many gold pairs.",
+    )
+    gold_min_accuracy = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Gold accuracy threshold",
+        help_text="0 to 1. An annotator is flagged once their gold accuracy is shown to be "
+        "under this (the upper end of its 95% interval is below it).",
+    )
+    gold_pause = forms.BooleanField(
+        required=False,
+        label="Pause flagged annotators",
+        help_text="A flagged annotator gets no new work in this batch until staff lift the "
+        "flag on the quality page.",
+    )
+    qualification_required = forms.BooleanField(
+        required=False,
+        label="Require qualification",
+        help_text="Annotators first answer this batch's qualification set (gold pairs marked "
+        "for qualification), seeing the expected answer after each, before real work.",
+    )
+    qualification_pass_share = forms.FloatField(
+        required=False,
+        min_value=0.01,
+        max_value=1,
+        label="Qualification pass share",
+        help_text="Share of the qualification set to answer as expected to pass (0 to 1).",
+    )
+    min_seconds_per_judgment = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3600,
+        label="Seconds per judgment, at least",
+        help_text="Judgments faster than this count as rushed on the quality page.",
+    )
     annotators = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
@@ -123,7 +173,11 @@ class BatchForm(forms.Form):
         return cleaned
 
     def settings(self) -> dict:
-        return {field: self.cleaned_data[field] for field in BATCH_SETTINGS}
+        values = {field: self.cleaned_data[field] for field in BATCH_SETTINGS}
+        for field in QUALITY_SETTINGS:
+            if values[field] is None:
+                values[field] = Batch._meta.get_field(field).get_default()
+        return values
 
 
 class SamplingForm(forms.Form):
@@ -205,7 +259,7 @@ def batch_initial_new() -> dict:
         "lease_minutes": 30,
         "max_open_leases": 3,
         "open_to_all_annotators": True,
-    }
+    } | {field: Batch._meta.get_field(field).get_default() for field in QUALITY_SETTINGS}
 
 
 def batch_initial(batch: Batch) -> dict:

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from apps.audit.models import AuditEvent
 from apps.catalog.models import ModelVariant
 
-from .models import Batch
+from .models import AnnotatorFlag, Batch, Qualification
 
 
 def batches_open_for(*, user) -> QuerySet[Batch]:
@@ -36,11 +36,98 @@ class BatchNotOpenToYou(Exception):
         super().__init__(message)
 
 
-def batch_check_open_to(*, user, batch_id: int) -> None:
+class AnnotatorPaused(BatchNotOpenToYou):
+    """Quality control (or staff) paused the annotator's work in this batch."""
+
+
+class QualificationNeeded(BatchNotOpenToYou):
+    """The batch requires a passed qualification the annotator does not have (yet)."""
+
+
+def _whom_to_ask(username: str | None) -> str:
+    return f"{username}, who runs this batch" if username else "the staff who run this batch"
+
+
+def _standing(*, user, batches: QuerySet[Batch]) -> QuerySet[Batch]:
+    """Annotate each batch with the user's standing there: paused by an active flag, and the
+    status of their qualification run (None before they start one)."""
+    paused = AnnotatorFlag.objects.filter(
+        batch=OuterRef("pk"), annotator=user, lifted_at__isnull=True, pauses_work=True
+    )
+    run = Qualification.objects.filter(batch=OuterRef("pk"), annotator=user).values("status")[:1]
+    return batches.annotate(paused=Exists(paused), qualification_status=Subquery(run))
+
+
+def batches_with_standing_for(*, user) -> QuerySet[Batch]:
+    """The batches open to the user (as `batches_open_for`), each with `paused` and
+    `qualification_status`, so a list can show a paused batch as paused rather than hide it."""
+    return _standing(user=user, batches=batches_open_for(user=user).select_related("created_by"))
+
+
+def batch_check_open_to(*, user, batch_id: int, qualifying: bool = False) -> None:
     """The one rule every entry point applies before handing out or starting work: the batch
-    is open and assigned to the user. Raises BatchNotOpenToYou otherwise."""
-    if not batches_open_for(user=user).filter(pk=batch_id).exists():
+    is open and assigned to the user, their work there is not paused, and, if the batch
+    requires it, they passed its qualification. Raises BatchNotOpenToYou (or one of its
+    kinds, whose message says why and whom to ask) otherwise.
+
+    `qualifying`: the caller is the work queue, which hands an annotator who has not passed
+    yet the qualification pairs themselves. Staff are never paused nor asked to qualify.
+    """
+    batches = batches_open_for(user=user).filter(pk=batch_id)
+    if not user.is_authenticated or user.is_staff:
+        if not batches.exists():
+            raise BatchNotOpenToYou
+        return
+    # By relation name: gold answers belong to an app above this one.
+    ready = Batch.objects.filter(pk=OuterRef("pk"), gold__for_qualification=True)
+    row = (
+        _standing(user=user, batches=batches)
+        .annotate(qualification_ready=Exists(ready))
+        .values(
+            "name",
+            "created_by__username",
+            "paused",
+            "qualification_required",
+            "qualification_status",
+            "qualification_ready",
+        )
+        .first()
+    )
+    if row is None:
         raise BatchNotOpenToYou
+    ask = _whom_to_ask(row["created_by__username"])
+    if row["paused"]:
+        raise AnnotatorPaused(
+            f"Your work on “{row['name']}” is paused: quality control found your answers on "
+            f"check pairs under the batch's standard. Ask {ask} to review it; work you already "
+            "hold may still be submitted."
+        )
+    if not row["qualification_required"] or row["qualification_status"] == "passed":
+        return
+    if row["qualification_status"] == "failed":
+        raise QualificationNeeded(
+            f"You did not pass the qualification for “{row['name']}”, so it has no work for "
+            f"you. Ask {ask} to reset your qualification if you should try again."
+        )
+    if not qualifying:
+        raise QualificationNeeded(
+            f"“{row['name']}” asks you to pass its qualification first: press Next in the "
+            "work queue to take it."
+        )
+    if not row["qualification_ready"]:
+        raise QualificationNeeded(
+            f"“{row['name']}” requires a qualification, but its qualification set is not "
+            f"ready yet. Ask {ask} to add it; there is nothing to do here until then."
+        )
+
+
+def annotator_flags_active(*, batch: Batch) -> QuerySet[AnnotatorFlag]:
+    """The batch's flags not lifted yet, newest first, with who they flag."""
+    return (
+        AnnotatorFlag.objects.filter(batch=batch, lifted_at__isnull=True)
+        .select_related("annotator", "flagged_by")
+        .order_by("-flagged_at", "-pk")
+    )
 
 
 def batch_get_open(*, user, batch_id: int) -> Batch:

@@ -11,6 +11,11 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.catalog.models import ModelVariant
 
+from .flags import (  # noqa: F401  (quality control's writes, importable from here too)
+    annotator_flag_lift,
+    annotator_flag_raise,
+    qualification_reset,
+)
 from .models import Batch, SamplingConfig
 
 BATCH_SETTINGS = (
@@ -24,7 +29,16 @@ BATCH_SETTINGS = (
     "lease_minutes",
     "max_open_leases",
     "open_to_all_annotators",
+    # Quality control
+    "gold_rate",
+    "gold_min_count",
+    "gold_min_accuracy",
+    "gold_pause",
+    "qualification_required",
+    "qualification_pass_share",
+    "min_seconds_per_judgment",
 )
+QUALITY_SETTINGS = BATCH_SETTINGS[-7:]
 SAMPLING_SETTINGS = ("variant", "temperature_min", "temperature_max", "top_p", "max_new_tokens")
 _OPENABLE = (Batch.Status.DRAFT, Batch.Status.CLOSED)
 _ITERATION_SUFFIX = re.compile(r"\s*\(iteration \d+\)$")

@@ -6,7 +6,9 @@
   says why (the lease ended, the batch closed, the lease limit). A page shows the
   message; the API answers 409.
 - BatchNotOpenToYou: the batch is closed or not assigned to the caller. A page shows the
-  message; the API answers 404, as for a batch that does not exist.
+  message; the API answers 404, as for a batch that does not exist. Its kinds AnnotatorPaused
+  and QualificationNeeded (the batch is theirs, but not now): the API answers 403 with the
+  message, which says why and whom to ask.
 """
 
 from django.core.exceptions import ValidationError
@@ -15,7 +17,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
-from apps.batches.selectors import BatchNotOpenToYou
+from apps.batches.selectors import AnnotatorPaused, BatchNotOpenToYou, QualificationNeeded
 
 
 class Refused(Exception):
@@ -42,6 +44,8 @@ def api_refusal(exc: Exception) -> Response:
     """The API's answer to a refusal (raises for 400 and 404, so DRF renders them its way)."""
     if isinstance(exc, ValidationError):
         raise ApiValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, AnnotatorPaused | QualificationNeeded):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, BatchNotOpenToYou):
         raise Http404 from exc
     return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)

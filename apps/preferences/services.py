@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from apps.batches.models import Track
 from apps.pairs.models import Pair, Sample
 
-from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, Strength
+from .gold import gold_check_annotator, qualification_answer_record
+from .models import UNSAFE_CHOSEN_OVER_SAFE_MESSAGE, Comparison, GoldAnswer, Strength
 
 MAX_TIME_SPENT_MS = 24 * 3600 * 1000
 
@@ -36,6 +37,10 @@ def comparison_record(
     right_is_safe=None,
 ) -> Comparison:
     """Validate a choice on a pair as the annotator saw it and store it (call inside atomic).
+
+    On a gold pair the judgment is graded (`gold_correct`); a qualification answer counts
+    toward the annotator's qualification run, and in a batch with gold the annotator's gold
+    accuracy is checked, flagging (and maybe pausing) them once it is shown to be too low.
 
     `chosen_side` is "left" or "right" as the annotator saw the pair, with `left_slot` the
     sample shown on the left; the stored record names the samples and keeps the left one too.
@@ -71,9 +76,14 @@ def comparison_record(
         if rejected_is_safe and not chosen_is_safe:
             raise ValidationError({"chosen_side": UNSAFE_CHOSEN_OVER_SAFE_MESSAGE})
 
+    # Graded on every pair that is gold when judged (never retroactively).
+    gold = GoldAnswer.objects.filter(pair_id=pair.pk).first()
+    gold_correct = (
+        gold.accepts(chosen_slot=chosen.slot, strength=strength) if gold is not None else None
+    )
     try:
         with transaction.atomic():
-            return Comparison.objects.create(
+            comparison = Comparison.objects.create(
                 pair=pair,
                 batch=batch,
                 track=batch.track,
@@ -87,6 +97,14 @@ def comparison_record(
                 chosen_is_safe=chosen_is_safe,
                 rejected_is_safe=rejected_is_safe,
                 time_spent_ms=time_spent_ms,
+                gold_correct=gold_correct,
             )
     except IntegrityError as exc:
         raise ValidationError("You already judged this pair.") from exc
+    if gold is not None and gold.for_qualification:
+        qualification_answer_record(batch=batch, annotator=annotator, correct=gold_correct)
+    elif batch.gold_rate > 0 or gold is not None:
+        # Checked after every judgment in a batch with gold, not only gold ones, so the
+        # time a submit takes does not tell a gold pair apart.
+        gold_check_annotator(batch=batch, annotator=annotator)
+    return comparison
