@@ -93,3 +93,8 @@ def quality_data(db) -> QualityData:
     return QualityData(
         batch=batch, ann1=ann1, ann2=ann2, ann3=ann3, pairs=[p1, p2, p3, p4], flag=flag
     )
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="boss", is_staff=True)
