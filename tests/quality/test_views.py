@@ -133,3 +133,12 @@ def test_only_someone_who_judged_here_can_be_paused(client, staff, quality_data)
     url = reverse("quality:pause", kwargs={"batch_id": quality_data.batch.pk})
     client.post(url, {"annotator": staff.pk, "reason": "nope"})
     assert not AnnotatorFlag.objects.filter(annotator=staff).exists()
+
+
+@pytest.mark.parametrize(
+    "page", ["dashboards:batch", "batch_manage:edit"], ids=["dashboard", "manage"]
+)
+def test_the_batch_dashboard_and_manage_page_link_to_it(client, staff, batch, page):
+    client.force_login(staff)
+    html = client.get(reverse(page, kwargs={"batch_id": batch.pk})).content.decode()
+    assert _page(batch.pk) in html
