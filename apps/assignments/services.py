@@ -31,6 +31,7 @@ from apps.preferences.errors import Refused
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record
 
+from . import gold_mixing
 from .models import Lease
 
 FLAGS_TO_WITHDRAW = 2  # distinct annotators flagging a pair take its unjudged slots out
@@ -115,12 +116,21 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
             f"You already hold {held} pairs of this batch (the most allowed is "
             f"{batch.max_open_leases}). Judge, skip or release one first."
         )
+    expires = now + timedelta(minutes=batch.lease_minutes)
+    if gold_mixing.qualification_pending(batch=batch, annotator=annotator):
+        return gold_mixing.qualification_claim(batch=batch, annotator=annotator, expires=expires)
+    if gold_mixing.gold_drawn(batch=batch):
+        lease = gold_mixing.gold_claim(batch=batch, annotator=annotator, expires=expires)
+        if lease is not None:
+            return lease
     # The annotator's own run-out lease on the slot's pair, read with the slot (no extra query).
     ran_out = Lease.objects.filter(
         pair_id=OuterRef("pair_id"), annotator=annotator, status=Lease.Status.EXPIRED
     ).values("pk")[:1]
     slot = (
+        # Gold pairs are handed out by their own rule (gold_mixing), never as normal work.
         JudgmentSlot.objects.filter(batch=batch, pair__ready_at__isnull=False)
+        .filter(pair__gold__isnull=True)
         .filter(_claimable(now))
         .exclude(pair_id__in=_pairs_seen_by(annotator=annotator, batch=batch))
         .annotate(ran_out_lease_id=Subquery(ran_out))
@@ -130,7 +140,6 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
     )
     if slot is None:
         return None
-    expires = now + timedelta(minutes=batch.lease_minutes)
     _take_slot(slot=slot, annotator=annotator, expires=expires, now=now)
     if slot.ran_out_lease_id is not None:
         lease = Lease.objects.select_related("batch").get(pk=slot.ran_out_lease_id)
