@@ -14,6 +14,7 @@ from apps.accounts.selectors import api_token_scope_apply
 from apps.batches.models import Batch
 from apps.batches.selectors import BatchNotOpenToYou
 from apps.preferences.errors import Refused, api_refusal
+from apps.preferences.gold import qualification_feedback_for
 
 from . import services
 from .models import Lease
@@ -53,6 +54,10 @@ class ClaimApi(QueueApi):
         responses={
             201: LeaseOutputSerializer,
             204: OpenApiResponse(description="Nothing left for you to judge in this batch."),
+            403: OpenApiResponse(
+                description="Your work here is paused, or your qualification is failed or "
+                "its set not ready: the detail says why and whom to ask."
+            ),
             409: OpenApiResponse(description="You hold the most leases this batch allows."),
         },
     )
@@ -122,7 +127,12 @@ class SubmitApi(QueueApi):
         except (ValidationError, Refused) as exc:
             return api_refusal(exc)
         code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
-        return Response(SubmitOutputSerializer(outcome).data, status=code)
+        answer = {
+            "comparison": outcome.comparison,
+            "late": outcome.late,
+            "feedback": qualification_feedback_for(comparison=outcome.comparison),
+        }
+        return Response(SubmitOutputSerializer(answer).data, status=code)
 
 
 class LeaseEndApi(QueueApi):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -27,9 +28,14 @@ def lease_view(*, lease: Lease) -> dict:
     """What an annotator sees of a leased pair, in their own left/right order."""
     # One query for the pair and its samples (the lease may come straight from a claim).
     samples = {
-        s.slot: s for s in Sample.objects.filter(pair_id=lease.pair_id).select_related("pair")
+        s.slot: s for s in Sample.objects.filter(pair_id=lease.pair_id).select_related("pair__gold")
     }
     right_slot = "b" if lease.left_slot == "a" else "a"
+    pair = samples[right_slot].pair
+    try:
+        qualification = pair.gold.for_qualification
+    except ObjectDoesNotExist:
+        qualification = False
     return {
         "lease": lease,
         "batch": lease.batch,
@@ -40,6 +46,8 @@ def lease_view(*, lease: Lease) -> dict:
         "expires_at": lease.expires_at,
         "expired": lease.expires_at <= timezone.now(),
         "status": lease.status,
+        # Only qualification pairs say what they are; work gold looks like any pair.
+        "qualification": qualification,
     }
 
 

@@ -30,6 +30,10 @@ class LeaseOutputSerializer(serializers.Serializer):
     context = MessageSerializer(many=True)
     left = ResponseSerializer()
     right = ResponseSerializer()
+    qualification = serializers.BooleanField(
+        help_text="True for a pair of the batch's qualification set: its submit answer "
+        "carries feedback (the expected answer). False for every other pair."
+    )
 
 
 class SubmitInputSerializer(serializers.Serializer):
@@ -41,9 +45,33 @@ class SubmitInputSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, max_length=100)
 
 
+class QualificationFeedbackSerializer(serializers.Serializer):
+    """After a qualification answer: what was expected, in the caller's left/right order."""
+
+    chosen_side = serializers.ChoiceField(choices=["left", "right"])
+    strength = serializers.ChoiceField(choices=Strength.choices)
+    expected_side = serializers.ChoiceField(choices=["left", "right"])
+    min_strength = serializers.ChoiceField(
+        choices=Strength.choices, help_text="The weakest strength accepted; stronger is fine."
+    )
+    explanation = serializers.CharField(allow_blank=True)
+    matched = serializers.BooleanField()
+    answered = serializers.IntegerField(help_text="Qualification pairs answered so far.")
+    total = serializers.IntegerField(help_text="Pairs in the qualification set.")
+    status = serializers.ChoiceField(
+        choices=["in_progress", "passed", "failed"],
+        help_text="The qualification run after this answer.",
+    )
+
+
 class SubmitOutputSerializer(serializers.Serializer):
     comparison = serializers.IntegerField(source="comparison.pk")
     late = serializers.BooleanField()
+    feedback = QualificationFeedbackSerializer(
+        allow_null=True,
+        help_text="On a qualification pair: the expected answer and whether yours matched; "
+        "null otherwise.",
+    )
 
 
 class SkipInputSerializer(serializers.Serializer):

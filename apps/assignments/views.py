@@ -20,6 +20,7 @@ from apps.batches.selectors import (
     batch_get_open,
 )
 from apps.preferences.errors import form_errors_add, refusal_text
+from apps.preferences.gold import qualification_feedback_for
 from apps.preferences.models import Strength
 
 from . import selectors, services
@@ -169,7 +170,27 @@ def lease_detail(request, lease_id: int):
         )
     else:
         messages.success(request, "Judgment saved.")
+    return _after_submit(request, lease, outcome.comparison)
+
+
+def _after_submit(request, lease: Lease, comparison):
+    """A qualification answer shows its feedback first; any other goes on to the next pair."""
+    if qualification_feedback_for(comparison=comparison) is not None:
+        return redirect("queue:feedback", lease_id=lease.pk)
     return _go_next(request, lease.batch)
+
+
+@login_required
+@require_GET
+def lease_feedback(request, lease_id: int):
+    """After a qualification answer: their answer, the expected one, and why."""
+    lease = _lease_or_404(request, lease_id)
+    comparison = lease.comparison
+    feedback = qualification_feedback_for(comparison=comparison) if comparison else None
+    if feedback is None:
+        raise Http404
+    context = {"lease": lease, "batch": lease.batch, "feedback": feedback}
+    return render(request, "assignments/qualification_feedback.html", context)
 
 
 @login_required
