@@ -1,7 +1,11 @@
 """Quality control in the API, under /api/quality/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api_views
 
 app_name = "quality_api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("batches/<int:batch_id>/", api_views.BatchQualityApi.as_view(), name="batch"),
+]
