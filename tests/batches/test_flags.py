@@ -59,7 +59,7 @@ def test_a_paused_annotator_gets_no_new_pair_and_is_told_why_and_whom_to_ask(ann
     batch = BatchFactory(created_by=lead)
     pool_pair_ready(batch)
     _pause(batch, annotator)
-    with pytest.raises(AnnotatorPaused, match="paused.*Ask lead"):
+    with pytest.raises(AnnotatorPaused, match=r"paused.*Ask lead"):
         queue.lease_next(batch=batch, annotator=annotator)
     with pytest.raises(AnnotatorPaused):
         queue.lease_claim(batch=batch, annotator=annotator)
