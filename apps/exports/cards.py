@@ -17,6 +17,8 @@ class CardBuilder:
         self.rows = 0
         self.rows_read = 0
         self.counts = {key: Counter() for key in (*COUNTED, "category", "split")}
+        # Agreement and gold accuracy of the selection (quality's selection_quality).
+        self.quality: dict | None = None
 
     def add(self, records: list[dict]) -> None:
         self.rows += len(records)
@@ -75,6 +77,14 @@ class CardBuilder:
                 "by": "dialogue; a pool pair by its pool item",
             },
             "annotator_ids": options["annotator_ids"],
+            "quality_control": {
+                "withdrawn_judgments": "never exported",
+                "include_gold": options["include_gold"],
+                "drop_disagreements": options["drop_disagreements"],
+                "exclude_annotators": options["exclude_annotators"] or None,
+                "weight": options["weight"],
+            },
+            "quality": self.quality,
             "counts": counts,
             "exported_at": timezone.now().isoformat(),
         }
@@ -96,6 +106,25 @@ def _filter_text(value) -> str:
     if isinstance(value, list):
         return "`" + ", ".join(map(str, value)) + "`"
     return f"`{value}`"
+
+
+def _quality_lines(value, depth: int = 0) -> list[str]:
+    """Nested figures as an indented list: `key: value`, a float to 4 significant digits."""
+    lines = []
+    for key, item in value.items():
+        label = str(key).replace("_", " ")
+        indent = "  " * depth
+        if isinstance(item, dict):
+            lines.append(f"{indent}- {label}:")
+            lines += _quality_lines(item, depth + 1)
+        elif isinstance(item, float):
+            lines.append(f"{indent}- {label}: {item:.4g}")
+        elif isinstance(item, list | tuple):
+            shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in item)
+            lines.append(f"{indent}- {label}: [{shown}]")
+        else:
+            lines.append(f"{indent}- {label}: {'n/a' if item is None else item}")
+    return lines
 
 
 def card_readme(card: dict) -> str:
@@ -125,6 +154,31 @@ def card_readme(card: dict) -> str:
         "",
     ]
     lines += [f"- {key}: {_filter_text(value)}" for key, value in card["filters"].items()]
+    control = card.get("quality_control")
+    if control:
+        lines += [
+            "",
+            "## Quality control",
+            "",
+            "- Withdrawn judgments: never exported",
+            f"- Gold pairs: {'included' if control['include_gold'] else 'left out'}",
+            f"- Pairs whose judgments disagree on the side: "
+            f"{'dropped' if control['drop_disagreements'] else 'kept'}",
+            f"- Annotators left out: {control['exclude_annotators'] or 'none'}",
+            f"- Per-row reliability `weight` column: {'yes' if control['weight'] else 'no'}",
+        ]
+    if card.get("quality"):
+        lines += [
+            "",
+            "## Agreement and gold accuracy of the selection",
+            "",
+            "Agreement over the judgments the filters select, before overlap combines them, on",
+            "the pairs judged two or more times: percent agreement on the side and Gwet's AC2",
+            "with ordinal weights on the signed eight-point scale, with 95% intervals (low,",
+            "high). Gold accuracy: the selected annotators' judgments of the batches' gold pairs.",
+            "",
+        ]
+        lines += _quality_lines(card["quality"])
     for key, counts in card["counts"].items():
         if not counts:
             continue

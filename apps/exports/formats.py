@@ -70,8 +70,11 @@ class RowBuilder:
         batches: dict[int, str],
         variants: dict[int, str],
         for_json: bool,
+        weights: dict[int, float] | None = None,
     ) -> None:
         self.options = options
+        # annotator id -> reliability weight; None: no `weight` column (not asked for).
+        self.weights = weights
         self.batches = _Names(batches)
         self.variants = _Names(variants)
         self.margins = MARGINS[options.margin]
@@ -137,6 +140,8 @@ class RowBuilder:
                 seed=self.options.split_seed,
                 test_fraction=self.options.test_fraction,
             )
+        if self.weights is not None:
+            record["weight"] = self.weights.get(annotator_id, 1.0)
         return record
 
     def _trl(self, row: tuple) -> dict:

@@ -8,6 +8,9 @@ from apps.preferences.models import SafetyLabel, Strength
 FORMATS = ("trl", "trl-text", "hh", "raw")
 FILE_TYPES = ("jsonl", "parquet")
 OVERLAP_MODES = ("all", "first", "majority")
+# Leave out the judgments of annotators with an active flag on the row's batch ("flagged",
+# paused ones included) or only of those paused from it ("paused"); "" keeps everyone.
+EXCLUDE_ANNOTATOR_MODES = ("", "flagged", "paused")
 SPLITS = ("train", "test")
 ANNOTATOR_ID_MODES = ("pseudonymous", "raw")
 
@@ -60,6 +63,10 @@ class ExportOptions:
     split_seed: int = 0
     split: str | None = None
     annotator_ids: str = "pseudonymous"
+    include_gold: bool = False
+    drop_disagreements: bool = False
+    exclude_annotators: str = ""
+    weight: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -79,6 +86,10 @@ class ExportOptions:
             "split_seed": self.split_seed,
             "split": self.split,
             "annotator_ids": self.annotator_ids,
+            "include_gold": self.include_gold,
+            "drop_disagreements": self.drop_disagreements,
+            "exclude_annotators": self.exclude_annotators,
+            "weight": self.weight,
         }
 
     @classmethod

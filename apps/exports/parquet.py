@@ -66,6 +66,8 @@ def schema_for(*, options: ExportOptions) -> pa.Schema:
         fields.append(("margin", pa.float64()))
     if options.test_fraction > 0:
         fields.append(("split", pa.string()))
+    if options.weight:
+        fields.append(("weight", pa.float64()))
     if options.format == "raw":
         fields += RAW_TRAILING
         if options.overlap == "majority":

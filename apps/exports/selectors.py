@@ -10,9 +10,10 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.accounts.selectors import api_token_batch_scope, api_token_scope_apply
-from apps.batches.models import Batch
+from apps.batches.models import AnnotatorFlag, Batch
 from apps.catalog.models import ModelVariant
-from apps.preferences.models import Comparison, SafetyLabel, Strength
+from apps.preferences.models import Comparison, GoldAnswer, SafetyLabel, Strength
+from apps.quality.selectors import annotator_standing_for, selection_quality
 
 from .models import ExportJob, ExportJobBatch
 from .options import STRENGTH_ORDER, ExportOptions
@@ -79,18 +80,43 @@ def batch_names() -> dict[int, str]:
     return dict(Batch.objects.values_list("pk", "name"))
 
 
+def export_batch_ids(*, options: ExportOptions, visible: QuerySet[Batch]) -> list[int]:
+    """The ids of the batches an export reads: the visible ones, narrowed to `batches`."""
+    batch_ids = list(visible.values_list("pk", flat=True))
+    if options.batches:
+        wanted = set(options.batches)
+        batch_ids = [pk for pk in batch_ids if pk in wanted]
+    return batch_ids
+
+
+def _annotators_kept(comparisons: QuerySet, mode: str) -> QuerySet:
+    """Leave out the judgments of annotators with an active flag on the judgment's batch
+    (`flagged`, paused ones included) or with an active pause there (`paused`)."""
+    if not mode:
+        return comparisons
+    flags = AnnotatorFlag.objects.filter(
+        batch_id=OuterRef("batch_id"), annotator_id=OuterRef("annotator_id"), lifted_at=None
+    )
+    if mode == "paused":
+        flags = flags.filter(pauses_work=True)
+    return comparisons.filter(~Exists(flags))
+
+
 def comparisons_selected(*, options: ExportOptions, visible: QuerySet[Batch]) -> QuerySet:
     """The comparisons an export with these options selects, before overlap is combined.
+
+    Withdrawn judgments are never selected. Gold pairs (a GoldAnswer, qualification ones too)
+    are left out unless `include_gold`; `exclude_annotators` leaves out flagged or paused
+    annotators' judgments; `drop_disagreements` leaves out every judgment of a pair whose
+    judgments disagree on the side, counting the ones that are not withdrawn and not left
+    out by `exclude_annotators` (the other filters do not hide a disagreement).
 
     The visible batches are resolved to a list of ids first: `batch_id IN (1, 2)` is a plain
     filter on the primary-key scan that a keyset chunk walks, whereas a subquery made the
     planner join the batches first and sort every remaining row for each LIMITed chunk.
     """
-    batch_ids = list(visible.values_list("pk", flat=True))
-    if options.batches:
-        wanted = set(options.batches)
-        batch_ids = [pk for pk in batch_ids if pk in wanted]
-    comparisons = Comparison.objects.filter(batch_id__in=batch_ids)
+    batch_ids = export_batch_ids(options=options, visible=visible)
+    comparisons = Comparison.objects.filter(batch_id__in=batch_ids, withdrawn_at=None)
     if options.track:
         comparisons = comparisons.filter(track=options.track)
     if options.min_strength:
@@ -110,6 +136,17 @@ def comparisons_selected(*, options: ExportOptions, visible: QuerySet[Batch]) ->
         comparisons = comparisons.filter(created_at__gte=options.created_after)
     if options.created_before:
         comparisons = comparisons.filter(created_at__lt=options.created_before)
+    # Only when the batches have gold pairs at all: the plain export keeps its plain plan.
+    if not options.include_gold and GoldAnswer.objects.filter(batch_id__in=batch_ids).exists():
+        gold = GoldAnswer.objects.filter(pair_id=OuterRef("pair_id"))
+        comparisons = comparisons.filter(~Exists(gold))
+    comparisons = _annotators_kept(comparisons, options.exclude_annotators)
+    if options.drop_disagreements:
+        other_side = Comparison.objects.filter(
+            pair_id=OuterRef("pair_id"), withdrawn_at=None
+        ).exclude(chosen_id=OuterRef("chosen_id"))
+        other_side = _annotators_kept(other_side, options.exclude_annotators)
+        comparisons = comparisons.filter(~Exists(other_side))
     return comparisons
 
 
@@ -141,6 +178,37 @@ def comparisons_combined(*, options: ExportOptions, visible: QuerySet[Batch]) ->
         .filter(votes__gt=F("annotations") / 2.0)
         .filter(~Exists(same_pair.filter(chosen_id=OuterRef("chosen_id"), pk__lt=OuterRef("pk"))))
     )
+
+
+def annotator_weights(*, batch_ids: list[int]) -> dict[int, float]:
+    """Each annotator's reliability weight over these batches, for an export's `weight`
+    column: looked up once per export. An annotator without one yet is left out (weight 1)."""
+    standing = annotator_standing_for(batch_ids=batch_ids)
+    return {pk: float(s.weight) for pk, s in standing.items() if s.weight is not None}
+
+
+def export_selection_quality(*, options: ExportOptions, visible: QuerySet[Batch]) -> dict:
+    """Agreement and gold accuracy of what an export selects, for its card.
+
+    Agreement is over the selected judgments before overlap combines them (a pair's several
+    judgments are what agree or not). Gold pairs are usually left out of the selection, so
+    gold accuracy is that of the selected annotators on the gold pairs of the same batches
+    (not withdrawn, the same annotators left out).
+    """
+    selected = comparisons_selected(options=options, visible=visible)
+    figures = selection_quality(comparisons_qs=selected)
+    batch_ids = export_batch_ids(options=options, visible=visible)
+    gold = Comparison.objects.filter(
+        Exists(GoldAnswer.objects.filter(pair_id=OuterRef("pair_id"))),
+        batch_id__in=batch_ids,
+        withdrawn_at=None,
+        annotator_id__in=selected.order_by().values("annotator_id"),
+    )
+    gold = _annotators_kept(gold, options.exclude_annotators)
+    if not GoldAnswer.objects.filter(batch_id__in=batch_ids).exists():
+        gold = gold.none()
+    figures["gold_accuracy"] = selection_quality(comparisons_qs=gold)["gold_accuracy"]
+    return figures
 
 
 def columns_for(*, options: ExportOptions) -> tuple[str, ...]:

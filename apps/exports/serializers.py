@@ -16,6 +16,7 @@ from .formats import annotator_pseudonym, safety_label_of
 from .models import ExportJob
 from .options import (
     ANNOTATOR_ID_MODES,
+    EXCLUDE_ANNOTATOR_MODES,
     FILE_TYPES,
     FORMATS,
     MARGINS,
@@ -73,6 +74,31 @@ class FilterSerializer(serializers.Serializer):
     created_after = DateOrDateTimeField(required=False)
     created_before = DateOrDateTimeField(required=False)
     overlap = serializers.ChoiceField(choices=OVERLAP_MODES, required=False, default="all")
+    include_gold = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Keep gold pairs (honeypots and the qualification set); left out by default.",
+        error_messages={"invalid": "Use true or false."},
+    )
+    drop_disagreements = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Leave out every judgment of a pair whose judgments disagree on the side "
+        "(withdrawn judgments and annotators left out by exclude_annotators do not count).",
+        error_messages={"invalid": "Use true or false."},
+    )
+    exclude_annotators = serializers.ChoiceField(
+        choices=[mode for mode in EXCLUDE_ANNOTATOR_MODES if mode],
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="`flagged`: leave out annotators with an active flag on the judgment's batch "
+        "(paused ones too); `paused`: only those paused from it; empty: keep everyone.",
+        error_messages={
+            "invalid_choice": '"{input}" is not a way to exclude annotators: use "flagged" '
+            '(flagged or paused on the batch), "paused" (paused only), or leave it empty.'
+        },
+    )
 
     def validate_batches(self, value: list[int]) -> list[int]:
         # A batch the requester may not read gets the same answer as one that does not exist,
@@ -127,6 +153,12 @@ class ExportParamsSerializer(FilterSerializer):
     split_seed = serializers.IntegerField(min_value=0, max_value=2**31, default=0)
     split = serializers.ChoiceField(choices=SPLITS, required=False)
     annotator_ids = serializers.ChoiceField(choices=ANNOTATOR_ID_MODES, default="pseudonymous")
+    weight = serializers.BooleanField(
+        default=False,
+        help_text="Add a per-row `weight` column: the annotator's reliability weight in [0, 1] "
+        "over the exported batches (1.0 while quality control has none for them yet).",
+        error_messages={"invalid": "Use true or false."},
+    )
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)

@@ -14,11 +14,14 @@ from .formats import RowBuilder, safety_label_of, split_of
 from .options import ExportOptions
 from .parquet import parquet_bytes, schema_for
 from .selectors import (
+    annotator_weights,
     batch_names,
     columns_for,
     comparison_card_groups,
     comparison_row_chunks,
     comparisons_combined,
+    export_batch_ids,
+    export_selection_quality,
     variant_names,
 )
 
@@ -37,12 +40,17 @@ def export_records(
     card: CardBuilder | None = None,
     chunk_rows: int | None = None,
 ) -> Iterator[list[dict]]:
-    """Yield the export's records chunk by chunk, in comparison-id order."""
+    """Yield the export's records chunk by chunk, in comparison-id order. With a card, its
+    quality figures are computed once the last chunk has gone."""
+    weights = None
+    if options.weight:  # one lookup for the whole export, never per row
+        weights = annotator_weights(batch_ids=export_batch_ids(options=options, visible=visible))
     builder = RowBuilder(
         options=options,
         batches=batch_names(),
         variants=variant_names(),
         for_json=options.file_type == "jsonl",
+        weights=weights,
     )
     build = builder.build
     queryset = comparisons_combined(options=options, visible=visible)
@@ -57,6 +65,8 @@ def export_records(
         if card is not None:
             card.add(records)
         yield records
+    if card is not None:
+        card.quality = export_selection_quality(options=options, visible=visible)
 
 
 def export_card(*, options: ExportOptions, visible: QuerySet[Batch]) -> CardBuilder:
@@ -87,6 +97,7 @@ def export_card(*, options: ExportOptions, visible: QuerySet[Batch]) -> CardBuil
             if options.split and values["split"] != options.split:
                 continue
         card.add_group(values, group[-1])
+    card.quality = export_selection_quality(options=options, visible=visible)
     return card
 
 

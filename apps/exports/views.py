@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +28,9 @@ from .serializers import (
 )
 from .services import export_job_create
 from .streams import CONTENT_TYPES, export_bytes, export_card, export_filename
+
+# A batch's comparisons as the API counts them: withdrawn ones are never exported.
+_exportable_count = Count("comparisons", filter=Q(comparisons__withdrawn_at=None))
 
 
 def _visible(request):
@@ -55,7 +58,7 @@ class BatchListApi(APIView):
         batches = (
             _visible(request)
             .select_related("sampling_a__variant", "sampling_b__variant")
-            .annotate(comparison_count=Count("comparisons"))
+            .annotate(comparison_count=_exportable_count)
         )
         paginator = ByIdCursorPagination()
         page = paginator.paginate_queryset(batches, request, view=self)
@@ -68,7 +71,7 @@ class BatchDetailApi(APIView):
         batch = (
             _visible(request)
             .select_related("sampling_a__variant", "sampling_b__variant")
-            .annotate(comparison_count=Count("comparisons"))
+            .annotate(comparison_count=_exportable_count)
             .filter(pk=batch_id)
             .first()
         )
