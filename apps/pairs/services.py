@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from apps.batches.models import Batch, SamplingConfig
 
@@ -35,6 +36,8 @@ class PairSpec:
     user_turn: object | None = None
     pool_item: object | None = None
     left_slot: str | None = None  # which sample the dialogue page shows left; random if None
+    # Texts of samples a and b supplied with a pool file: the pair is ready, nothing generated.
+    responses: tuple[str, str] | None = None
 
 
 def sample_draw(*, pair: Pair, slot: str, config: SamplingConfig, priority: int) -> Sample:
@@ -57,11 +60,15 @@ def pairs_create(
 ) -> list[Pair]:
     """Make pairs with two pending samples each and `judgments` free judgment slots each.
 
+    A spec with `responses` gets two done samples with those texts instead (`supplied`), is
+    ready at once and is not sent to the workers.
+
     A pair of a dialogue is live work (its annotator is watching); a pool pair is bulk work.
     With `enqueue`, the workers are woken once the surrounding transaction commits (see
     generation_enqueue); whatever a wake-up misses, the reconciler finds in the database.
     """
     sides = ((Pair.Slot.A, batch.sampling_a), (Pair.Slot.B, batch.sampling_b))
+    now = timezone.now()
     with transaction.atomic():
         pairs = Pair.objects.bulk_create(
             [
@@ -72,6 +79,7 @@ def pairs_create(
                     user_turn=spec.user_turn,
                     pool_item=spec.pool_item,
                     left_slot=spec.left_slot or random.choice(Pair.Slot.values),
+                    ready_at=now if spec.responses is not None else None,
                 )
                 for spec in specs
             ],
@@ -79,8 +87,8 @@ def pairs_create(
         )
         Sample.objects.bulk_create(
             [
-                sample_draw(pair=pair, slot=slot, config=config, priority=_priority(pair))
-                for pair in pairs
+                _sample_new(pair=pair, slot=slot, config=config, spec=spec, now=now)
+                for pair, spec in zip(pairs, specs, strict=True)
                 for slot, config in sides
             ],
             batch_size=BULK_SIZE,
@@ -93,10 +101,26 @@ def pairs_create(
             ],
             batch_size=BULK_SIZE,
         )
-        if enqueue and pairs:
-            pair_ids = [pair.pk for pair in pairs]
+        pair_ids = [
+            pair.pk for pair, spec in zip(pairs, specs, strict=True) if spec.responses is None
+        ]
+        if enqueue and pair_ids:
             transaction.on_commit(lambda: generation_enqueue(pair_ids=pair_ids))
     return pairs
+
+
+def _sample_new(*, pair: Pair, slot: str, config: SamplingConfig, spec: PairSpec, now) -> Sample:
+    """A pending sample to generate, or a done one whose text came with the pool file: the
+    batch's variant and settings, ended by "stop" (shown like any generated response)."""
+    sample = sample_draw(pair=pair, slot=slot, config=config, priority=_priority(pair))
+    if spec.responses is not None:
+        sample.text = spec.responses[0 if slot == Pair.Slot.A else 1]
+        sample.status = Sample.Status.DONE
+        sample.supplied = True
+        sample.finish_reason = "stop"
+        sample.completion_tokens = len(sample.text.split())
+        sample.finished_at = now
+    return sample
 
 
 def pair_create(*, batch: Batch, spec: PairSpec, judgments: int = 0, enqueue: bool = True) -> Pair:

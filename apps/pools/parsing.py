@@ -18,13 +18,16 @@ from django.core.exceptions import ValidationError
 
 from .models import PoolUpload
 from .row_checks import (
+    QUALITY_KEYS,
     SURROGATE,
+    GoldSpec,
     RowError,
     category_from,
     check_strings,
     context_from,
     json_loads_strict,
     json_type,
+    quality_from,
     short,
     utf8_decode,
 )
@@ -62,6 +65,8 @@ class PoolRow:
     context: list[dict[str, str]]
     category: str
     metadata: dict[str, Any]
+    responses: tuple[str, str] | None = None
+    gold: GoldSpec | None = None
 
 
 @dataclass
@@ -134,7 +139,8 @@ def _jsonl_read(stream: IO[bytes], *, report: _Report, max_messages: int, max_ro
 
 
 def _jsonl_row(obj: dict[str, Any], *, line: int, max_messages: int) -> PoolRow:
-    extra = {k: v for k, v in obj.items() if k not in {"prompt", "messages", "category"}}
+    known = {"prompt", "messages", "category", *QUALITY_KEYS}
+    extra = {k: v for k, v in obj.items() if k not in known}
     metadata = extra.pop("metadata", None)
     if metadata is None:
         metadata = {}
@@ -144,11 +150,14 @@ def _jsonl_row(obj: dict[str, Any], *, line: int, max_messages: int) -> PoolRow:
     if clash:
         raise RowError(f'key "{short(clash[0])}" is both a top-level key and in "metadata"')
     check_strings(obj)
+    responses, gold = quality_from(obj)
     return PoolRow(
         line_number=line,
         context=context_from(obj, max_messages=max_messages),
         category=category_from(obj.get("category")),
         metadata={**metadata, **extra},
+        responses=responses,
+        gold=gold,
     )
 
 
@@ -233,6 +242,7 @@ def _csv_row(values: dict[str, str], line: int, max_messages: int) -> PoolRow:
     """A CSV row; where both columns exist, each row fills one of them."""
     category = values.pop("category", "")
     prompt, messages = values.pop("prompt", None), values.pop("messages", None)
+    responses, gold = quality_from({key: values.pop(key, None) for key in QUALITY_KEYS})
     fields: dict[str, Any] = {}
     if messages is not None and (messages.strip() or prompt is None):
         fields["messages"] = json_loads_strict(messages, what='"messages"')
@@ -243,4 +253,6 @@ def _csv_row(values: dict[str, str], line: int, max_messages: int) -> PoolRow:
         context=context_from(fields, max_messages=max_messages),
         category=category_from(category),
         metadata=values,
+        responses=responses,
+        gold=gold,
     )

@@ -6,6 +6,7 @@ Each check raises RowError with a message for the report; text is never changed.
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -153,3 +154,112 @@ def json_type(value: Any) -> str:
 
 def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- Supplied responses and gold answers --------------------------------------------------
+
+QUALITY_KEYS = (
+    "response_a",
+    "response_b",
+    "gold",
+    "gold_min_strength",
+    "qualification",
+    "gold_explanation",
+)
+STRENGTHS = (
+    "significantly_better",
+    "better",
+    "slightly_better",
+    "negligibly_better_or_unsure",
+)  # preferences.Strength's values (that app sits above this one's checks)
+MAX_EXPLANATION_CHARS = 4000
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+
+
+@dataclass(frozen=True)
+class GoldSpec:
+    expected_slot: str
+    min_strength: str
+    for_qualification: bool
+    explanation: str
+
+
+def _given(value: Any) -> bool:
+    """A value counts as given unless missing, null or (a CSV cell) empty."""
+    return value is not None and value != ""
+
+
+def _response_text(value: Any, *, what: str) -> str:
+    if not isinstance(value, str):
+        raise RowError(f'"{what}" must be a string, got {json_type(value)}')
+    if not value.strip():
+        raise RowError(f'"{what}" is empty')
+    if len(value) > settings.MAX_PROMPT_CHARS:
+        raise RowError(
+            f'"{what}" has {len(value):,} characters; the limit is {settings.MAX_PROMPT_CHARS:,}'
+        )
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise RowError(f'"qualification" must be true or false, got {short(json.dumps(value))}')
+
+
+def quality_from(
+    values: dict[str, Any],
+) -> tuple[tuple[str, str] | None, GoldSpec | None]:
+    """The supplied responses (both or neither) and the gold answer of a row, if any.
+
+    `gold` (a or b) needs the responses; `gold_min_strength`, `qualification` and
+    `gold_explanation` need `gold`.
+    """
+    has_a, has_b = _given(values.get("response_a")), _given(values.get("response_b"))
+    if has_a != has_b:
+        missing = "response_b" if has_a else "response_a"
+        raise RowError(
+            f'give both "response_a" and "response_b", or neither ("{missing}" is missing)'
+        )
+    responses = None
+    if has_a:
+        responses = (
+            _response_text(values["response_a"], what="response_a"),
+            _response_text(values["response_b"], what="response_b"),
+        )
+    gold = values.get("gold")
+    if not _given(gold):
+        extra = [
+            k for k in QUALITY_KEYS[3:] if _given(values.get(k)) and values.get(k) is not False
+        ]
+        if extra and not (extra == ["qualification"] and not _flag(values["qualification"])):
+            raise RowError(f'"{extra[0]}" needs a "gold" value (a or b)')
+        return responses, None
+    if not isinstance(gold, str) or gold.strip().lower() not in ("a", "b"):
+        raise RowError(f'"gold" must be "a" or "b", got {short(json.dumps(gold))}')
+    if responses is None:
+        raise RowError('"gold" needs the two responses: give "response_a" and "response_b"')
+    strength = values.get("gold_min_strength")
+    if not _given(strength):
+        strength = "negligibly_better_or_unsure"
+    if strength not in STRENGTHS:
+        raise RowError(
+            f'"gold_min_strength" must be one of {", ".join(STRENGTHS)}; '
+            f"got {short(json.dumps(strength))}"
+        )
+    explanation = values.get("gold_explanation")
+    if not _given(explanation):
+        explanation = ""
+    if not isinstance(explanation, str):
+        raise RowError(f'"gold_explanation" must be a string, got {json_type(explanation)}')
+    if len(explanation) > MAX_EXPLANATION_CHARS:
+        raise RowError(f'"gold_explanation" is longer than {MAX_EXPLANATION_CHARS:,} characters')
+    qualification = values.get("qualification")
+    return responses, GoldSpec(
+        expected_slot=gold.strip().lower(),
+        min_strength=strength,
+        for_qualification=_flag(qualification) if _given(qualification) else False,
+        explanation=explanation,
+    )

@@ -11,6 +11,8 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.batches.models import Batch
 from apps.pairs.services import PairSpec, pairs_create
+from apps.preferences.gold import gold_mark
+from apps.preferences.models import GoldAnswer
 
 from .models import PoolItem, PoolUpload
 from .parsing import PoolFileError, PoolRow, file_format_detect, pool_file_parse
@@ -24,8 +26,10 @@ def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[by
 
     Checks every row first (PoolFileError names each bad line); then, in one transaction,
     stores the upload, its items, one pair per item with its two pending samples and
-    `batch.overlap` free judgment slots, and an audit event. The workers are woken once the
-    transaction has committed (see apps.pairs.services.generation_enqueue).
+    `batch.overlap` free judgment slots, and an audit event. A row with `response_a` and
+    `response_b` brings its own texts (done samples, nothing generated); one with `gold`
+    is marked gold (audited as the uploader's), which withdraws its slots. The workers are
+    woken once the transaction has committed (see apps.pairs.services.generation_enqueue).
     """
     if batch.status not in ACCEPTING:
         raise PoolFileError(
@@ -47,7 +51,7 @@ def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[by
             file_format=file_format,
             rows=len(rows),
         )
-        _pool_pairs_create(batch=locked, upload=upload, rows=rows)
+        _pool_pairs_create(batch=locked, upload=upload, rows=rows, uploaded_by=uploaded_by)
         audit_record(
             actor=uploaded_by,
             action=AuditEvent.Action.POOL_UPLOADED,
@@ -62,7 +66,9 @@ def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[by
     return upload
 
 
-def _pool_pairs_create(*, batch: Batch, upload: PoolUpload, rows: list[PoolRow]) -> None:
+def _pool_pairs_create(
+    *, batch: Batch, upload: PoolUpload, rows: list[PoolRow], uploaded_by
+) -> None:
     items = PoolItem.objects.bulk_create(
         [
             PoolItem(
@@ -77,8 +83,22 @@ def _pool_pairs_create(*, batch: Batch, upload: PoolUpload, rows: list[PoolRow])
         ],
         batch_size=BULK_SIZE,
     )
-    specs = [PairSpec(context=item.context, pool_item=item) for item in items]
-    pairs_create(batch=batch, specs=specs, judgments=batch.overlap)
+    specs = [
+        PairSpec(context=item.context, pool_item=item, responses=row.responses)
+        for item, row in zip(items, rows, strict=True)
+    ]
+    pairs = pairs_create(batch=batch, specs=specs, judgments=batch.overlap)
+    for pair, row in zip(pairs, rows, strict=True):
+        if row.gold is not None:
+            gold_mark(
+                pair=pair,
+                expected_slot=row.gold.expected_slot,
+                min_strength=row.gold.min_strength,
+                for_qualification=row.gold.for_qualification,
+                explanation=row.gold.explanation,
+                source=GoldAnswer.Source.POOL_FILE,
+                actor=uploaded_by,
+            )
 
 
 def _binary_stream(data: bytes | IO[bytes]) -> IO[bytes]:
