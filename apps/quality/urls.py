@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "quality"
 
@@ -17,5 +17,24 @@ urlpatterns = [
         "batches/<int:batch_id>/quality/pause/",
         views.batch_quality_annotator_pause,
         name="pause",
+    ),
+    path("batches/<int:batch_id>/review/", review_views.batch_review, name="review"),
+    path(
+        "batches/<int:batch_id>/review/pairs/<int:pair_id>/gold/",
+        review_views.review_gold_mark,
+        name="review-gold-mark",
+    ),
+    path(
+        "batches/<int:batch_id>/review/pairs/<int:pair_id>/gold/unmark/",
+        review_views.review_gold_unmark,
+        name="review-gold-unmark",
+    ),
+    path(
+        "batches/<int:batch_id>/review/withdraw/",
+        review_views.review_withdraw,
+        name="review-withdraw",
+    ),
+    path(
+        "batches/<int:batch_id>/review/restore/", review_views.review_restore, name="review-restore"
     ),
 ]
