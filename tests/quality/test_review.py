@@ -300,3 +300,14 @@ def test_the_back_value_only_ever_makes_a_query_string(staff_client, quality_dat
     location = response["Location"]
     assert location.startswith(reverse("quality:review", args=[quality_data.batch.pk]) + "?")
     assert "#" not in location
+
+
+def test_the_dashboard_and_the_manage_pages_link_to_it(staff_client, quality_data):
+    batch = quality_data.batch
+    link = f'href="{url(batch)}"'
+    for page in (
+        reverse("dashboards:batch", args=[batch.pk]),
+        reverse("batch_manage:edit", args=[batch.pk]),
+        reverse("batch_manage:list"),
+    ):
+        assert link in staff_client.get(page).content.decode(), page
