@@ -5,7 +5,7 @@ Judgments on qualification-set gold pairs are left out of every figure but the q
 counts: the annotator saw the expected answer after each, so they say nothing about the work.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -128,11 +128,20 @@ def agreement_of(
 
 
 def agreement_by(
-    judgments: Judgments, *, key: np.ndarray, labels: list[str], limit: int | None = None
+    judgments: Judgments,
+    *,
+    key: np.ndarray,
+    labels: list[str],
+    limit: int | None = None,
+    overall: Agreement | None = None,
 ) -> list[Agreement]:
     """Agreement per value of `key` (an index into `labels`), in label order; groups without
-    a pair judged twice are left out. `limit` keeps the groups with the most judgments."""
+    a pair judged twice are left out. `limit` keeps the groups with the most judgments.
+    `overall`, the figures of all the judgments, stands for a group that holds them all."""
     present, counts = np.unique(key, return_counts=True)
+    if overall is not None and len(present) == 1:
+        label = labels[int(present[0])]
+        return [replace(overall, label=label)] if overall.shared_pairs else []
     rows = []
     for value, _ in sorted(zip(present, counts, strict=True), key=lambda vc: -vc[1])[:limit]:
         group = judgments.subset(key == value)
@@ -142,19 +151,25 @@ def agreement_by(
     return [agreement for _, agreement in sorted(rows)]
 
 
-def agreement_by_track(judgments: Judgments) -> list[Agreement]:
-    return agreement_by(judgments, key=judgments.track, labels=judgments.tracks)
+def agreement_by_track(
+    judgments: Judgments, *, overall: Agreement | None = None
+) -> list[Agreement]:
+    return agreement_by(judgments, key=judgments.track, labels=judgments.tracks, overall=overall)
 
 
-def agreement_by_category(judgments: Judgments) -> list[Agreement]:
+def agreement_by_category(
+    judgments: Judgments, *, overall: Agreement | None = None
+) -> list[Agreement]:
     labels = [c if c != UNCATEGORISED else "(none)" for c in judgments.categories]
-    return agreement_by(judgments, key=judgments.category, labels=labels, limit=MAX_CATEGORIES)
+    return agreement_by(
+        judgments, key=judgments.category, labels=labels, limit=MAX_CATEGORIES, overall=overall
+    )
 
 
-def agreement_by_week(judgments: Judgments) -> list[Agreement]:
+def agreement_by_week(judgments: Judgments, *, overall: Agreement | None = None) -> list[Agreement]:
     weeks, index = np.unique(judgments.week, return_inverse=True)
     labels = [f"{week // 100}-W{week % 100:02d}" for week in weeks]
-    return agreement_by(judgments, key=index.reshape(-1), labels=labels)
+    return agreement_by(judgments, key=index.reshape(-1), labels=labels, overall=overall)
 
 
 def gold_summary(judgments: Judgments) -> GoldSummary:

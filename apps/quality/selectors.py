@@ -179,9 +179,9 @@ def batch_quality(*, batch_ids: list[int]) -> QualityReport:
         gold_min_accuracy=float(min_accuracy),
         gold_min_count=int(min_count),
         overall=overall,
-        by_track=agreement_by_track(work),
-        by_category=agreement_by_category(work),
-        by_week=agreement_by_week(work),
+        by_track=agreement_by_track(work, overall=overall),
+        by_category=agreement_by_category(work, overall=overall),
+        by_week=agreement_by_week(work, overall=overall),
         gold=gold_summary(judgments),
         annotator_rows=[
             AnnotatorRow(
