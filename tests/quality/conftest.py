@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.batches.models import AnnotatorFlag, Batch
 from apps.pairs.models import Pair, Sample
 from apps.preferences.models import Comparison, GoldAnswer
+from tests.e2e.conftest import browser_page, chromium_browser  # noqa: F401  (browser tests)
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready
 
 
