@@ -12,7 +12,7 @@ from .selectors import AnnotatorRow
 
 LABEL_WIDTH = 150
 PLOT_WIDTH = 320
-VALUE_WIDTH = 150
+VALUE_WIDTH = 230
 ROW_HEIGHT = 16
 PAD = 6
 TOP = 18  # room for the axis ticks above the rows
