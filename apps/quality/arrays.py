@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, ExtractIsoYear, ExtractWeek
@@ -160,7 +161,10 @@ def _columns(query: QuerySet) -> dict[str, np.ndarray]:
 def _columns_copied(query: QuerySet) -> dict[str, np.ndarray]:
     import pandas as pd
 
-    sql, params = query.query.sql_with_params()
+    try:
+        sql, params = query.query.sql_with_params()
+    except EmptyResultSet:  # a `.none()` queryset: no SQL to run
+        return _columns(query.none())
     fields = ", ".join(
         # Text quoted as CSV wants it; numbers as they are.
         f"""'"' || replace(q."{name}", '"', '""') || '"'""" if name in _TEXT else f'q."{name}"'

@@ -154,7 +154,12 @@ def test_selection_quality_measures_the_given_comparisons(quality_data):
     }
 
 
-def test_selection_quality_of_nothing_is_null_not_nan(batch):
-    figures = selection_quality(comparisons_qs=Comparison.objects.filter(batch=batch))
+@pytest.mark.parametrize("empty", ["no rows", "none()"])
+def test_selection_quality_of_nothing_is_null_not_nan(batch, empty):
+    comparisons = Comparison.objects.filter(batch=batch)
+    if empty == "none()":
+        comparisons = comparisons.none()
+    figures = selection_quality(comparisons_qs=comparisons)
+    assert figures["comparisons"] == 0
     assert figures["percent_agreement"] == {"value": None, "low": None, "high": None, "n": 0}
     assert figures["gold_accuracy"]["accuracy"] is None
