@@ -46,21 +46,23 @@ class SubmitInputSerializer(serializers.Serializer):
 
 
 class QualificationFeedbackSerializer(serializers.Serializer):
-    """After a qualification answer: what was expected, in the caller's left/right order."""
+    """After a qualification answer: what was expected, in the caller's left/right order.
 
-    chosen_side = serializers.ChoiceField(choices=["left", "right"])
-    strength = serializers.ChoiceField(choices=Strength.choices)
-    expected_side = serializers.ChoiceField(choices=["left", "right"])
-    min_strength = serializers.ChoiceField(
-        choices=Strength.choices, help_text="The weakest strength accepted; stronger is fine."
+    Sides are "left" or "right"; strengths are the values of the submit's `strength`.
+    """
+
+    chosen_side = serializers.CharField(help_text='Your side: "left" or "right".')
+    strength = serializers.CharField(help_text="Your strength.")
+    expected_side = serializers.CharField(help_text='The expected side: "left" or "right".')
+    min_strength = serializers.CharField(
+        help_text="The weakest strength accepted; any stronger one is accepted too."
     )
     explanation = serializers.CharField(allow_blank=True)
     matched = serializers.BooleanField()
     answered = serializers.IntegerField(help_text="Qualification pairs answered so far.")
     total = serializers.IntegerField(help_text="Pairs in the qualification set.")
-    status = serializers.ChoiceField(
-        choices=["in_progress", "passed", "failed"],
-        help_text="The qualification run after this answer.",
+    status = serializers.CharField(
+        help_text='The qualification run after this answer: "in_progress", "passed" or "failed".'
     )
 
 

@@ -127,6 +127,8 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "GET queue:overview": _page(a={200}, b={200}, staff={200}),
     "GET queue:lease": _page(a={200}, b={404}, staff={404}),
     "POST queue:lease": _page(a={302}, b={404}, staff={404}),
+    # Feedback exists only on a qualification answer: A's lease is on a normal pair.
+    "GET queue:feedback": _page(a={404}, b={404}, staff={404}),
     **{
         f"GET queue:{name}": _page(a={405}, b={405}, staff={405})
         for name in ("skip", "flag", "release")
