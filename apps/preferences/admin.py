@@ -1,12 +1,11 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.pairs.models import Pair
 
-from .errors import refusal_text
-from .gold import gold_mark, gold_unmark
+from .gold import gold_mark, gold_pair_check, gold_unmark
 from .models import Comparison, GoldAnswer
 
 
@@ -39,6 +38,16 @@ class GoldAnswerForm(forms.ModelForm):
     class Meta:
         model = GoldAnswer
         fields = ["pair", "expected_slot", "min_strength", "for_qualification", "explanation"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        pair = cleaned.get("pair") or getattr(self.instance, "pair", None)
+        if pair is not None:
+            try:
+                gold_pair_check(pair=pair, for_qualification=cleaned.get("for_qualification"))
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(GoldAnswer)
@@ -73,20 +82,16 @@ class GoldAnswerAdmin(admin.ModelAdmin):
         return actions
 
     def save_model(self, request, obj, form, change) -> None:
-        data = form.cleaned_data
-        try:
-            gold = gold_mark(
-                pair=obj.pair,
-                expected_slot=data["expected_slot"],
-                min_strength=data["min_strength"],
-                for_qualification=data["for_qualification"],
-                explanation=data["explanation"],
-                source=GoldAnswer.Source.ADMIN,
-                actor=request.user,
-            )
-        except ValidationError as exc:
-            self.message_user(request, refusal_text(exc), level=messages.ERROR)
-            return
+        data = form.cleaned_data  # checked by the form (gold_pair_check) before this
+        gold = gold_mark(
+            pair=obj.pair,
+            expected_slot=data["expected_slot"],
+            min_strength=data["min_strength"],
+            for_qualification=data["for_qualification"],
+            explanation=data["explanation"],
+            source=GoldAnswer.Source.ADMIN,
+            actor=request.user,
+        )
         obj.pk = gold.pk
 
     def delete_model(self, request, obj) -> None:

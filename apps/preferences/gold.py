@@ -31,6 +31,22 @@ def _target(pair: Pair) -> str:
     return f"batch:{pair.batch_id}"
 
 
+def gold_pair_check(*, pair: Pair, for_qualification: bool = False) -> None:
+    """Whether the pair can be gold: both responses generated; in the qualification set, a
+    prompt-pool pair. Raises ValidationError saying why not."""
+    done = pair.samples.filter(status=Sample.Status.DONE).count()
+    if done != 2:
+        raise ValidationError(
+            "Only a pair with both responses generated can be gold: this one has "
+            f"{done} of 2 ready."
+        )
+    if for_qualification and not pair.is_pool:
+        raise ValidationError(
+            "Only a prompt-pool pair can be in the qualification set (a dialogue's pair "
+            "belongs to the annotator who wrote it)."
+        )
+
+
 @transaction.atomic
 def gold_mark(
     *,
@@ -63,17 +79,7 @@ def gold_mark(
             {"explanation": f"Keep the explanation under {MAX_EXPLANATION_CHARS} characters."}
         )
     pair = Pair.objects.select_for_update().get(pk=pair.pk)
-    done = pair.samples.filter(status=Sample.Status.DONE).count()
-    if done != 2:
-        raise ValidationError(
-            "Only a pair with both responses generated can be gold: this one has "
-            f"{done} of 2 ready."
-        )
-    if for_qualification and not pair.is_pool:
-        raise ValidationError(
-            "Only a prompt-pool pair can be in the qualification set (a dialogue's pair "
-            "belongs to the annotator who wrote it)."
-        )
+    gold_pair_check(pair=pair, for_qualification=for_qualification)
     values = {
         "batch_id": pair.batch_id,
         "expected_slot": expected_slot,

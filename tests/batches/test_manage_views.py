@@ -346,3 +346,36 @@ def test_it_says_where_to_add_a_variant_when_none_exists(staff_client):
     page = staff_client.get("/manage/batches/new/")
     assert page.status_code == 200
     assert "No model variant exists yet" in page.content.decode()
+
+
+def test_the_quality_control_settings_are_on_the_form_and_saved(staff_client, batch):
+    page = staff_client.get(f"/manage/batches/{batch.pk}/edit/").content.decode()
+    assert "<legend>Quality control</legend>" in page
+    assert 'name="gold_rate"' in page and "never twice to one person" in page
+    data = form_data(
+        name=batch.name,
+        gold_rate="0.1",
+        gold_min_count="8",
+        gold_min_accuracy="0.75",
+        gold_pause="on",
+        qualification_required="on",
+        qualification_pass_share="0.9",
+        min_seconds_per_judgment="4",
+    )
+    assert staff_client.post(f"/manage/batches/{batch.pk}/edit/", data).status_code == 302
+    batch.refresh_from_db()
+    assert (batch.gold_rate, batch.gold_min_count, batch.gold_min_accuracy) == (0.1, 8, 0.75)
+    assert batch.gold_pause and batch.qualification_required
+    assert (batch.qualification_pass_share, batch.min_seconds_per_judgment) == (0.9, 4)
+    changed = AuditEvent.objects.get(action=AuditEvent.Action.BATCH_UPDATED).details["changed"]
+    assert changed["gold_rate"] == [0.0, 0.1]
+
+
+def test_a_gold_rate_over_half_is_a_form_error(staff_client, batch):
+    answer = staff_client.post(
+        f"/manage/batches/{batch.pk}/edit/", form_data(name=batch.name, gold_rate="0.8")
+    )
+    assert answer.status_code == 400
+    assert "Ensure this value is less than or equal to 0.5" in answer.content.decode()
+    batch.refresh_from_db()
+    assert batch.gold_rate == 0.0
