@@ -13,7 +13,6 @@ from apps.accounts.selectors import api_token_batch_scope, api_token_scope_apply
 from apps.batches.models import AnnotatorFlag, Batch
 from apps.catalog.models import ModelVariant
 from apps.preferences.models import Comparison, GoldAnswer, SafetyLabel, Strength
-from apps.quality.selectors import annotator_standing_for, selection_quality
 
 from .models import ExportJob, ExportJobBatch
 from .options import STRENGTH_ORDER, ExportOptions
@@ -183,6 +182,9 @@ def comparisons_combined(*, options: ExportOptions, visible: QuerySet[Batch]) ->
 def annotator_weights(*, batch_ids: list[int]) -> dict[int, float]:
     """Each annotator's reliability weight over these batches, for an export's `weight`
     column: looked up once per export. An annotator without one yet is left out (weight 1)."""
+    # Quality's figures bring numpy, pandas and scipy: loaded only by an export that asks.
+    from apps.quality.selectors import annotator_standing_for
+
     standing = annotator_standing_for(batch_ids=batch_ids)
     return {pk: float(s.weight) for pk, s in standing.items() if s.weight is not None}
 
@@ -195,6 +197,8 @@ def export_selection_quality(*, options: ExportOptions, visible: QuerySet[Batch]
     gold accuracy is that of the selected annotators on the gold pairs of the same batches
     (not withdrawn, the same annotators left out).
     """
+    from apps.quality.selectors import selection_quality  # heavy: see annotator_weights
+
     selected = comparisons_selected(options=options, visible=visible)
     figures = selection_quality(comparisons_qs=selected)
     batch_ids = export_batch_ids(options=options, visible=visible)
