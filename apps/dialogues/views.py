@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.batches.models import Batch
-from apps.batches.selectors import BatchNotOpenToYou, batch_get_open
+from apps.batches.selectors import BatchNotOpenToYou, batch_check_open_to, batch_get_open
 from apps.pairs.models import Pair
 from apps.pairs.selectors import pair_state
 from apps.preferences.errors import form_errors_add, refusal_text
@@ -39,8 +39,14 @@ def batch_home(request, batch_id: int):
         batch = batch_get_open(user=request.user, batch_id=batch_id)
     except Batch.DoesNotExist as exc:
         raise Http404 from exc
+    try:
+        batch_check_open_to(user=request.user, batch_id=batch.pk)
+        standing = ""
+    except BatchNotOpenToYou as exc:  # paused, or the qualification comes first
+        standing = str(exc)
     context = {
         "batch": batch,
+        "standing": standing,
         "dialogues": selectors.dialogues_recent_for(user=request.user, batch=batch),
     }
     return render(request, "dialogues/batch_home.html", context)

@@ -148,3 +148,11 @@ def test_staff_are_never_paused(lead):
     pool_pair_ready(batch)
     _pause(batch, lead)
     assert queue.lease_claim(batch=batch, annotator=lead) is not None
+
+
+def test_the_batch_page_says_the_work_is_paused(client, annotator):
+    batch = BatchFactory()
+    _pause(batch, annotator)
+    client.force_login(annotator)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert 'id="standing"' in page and "is paused" in page
