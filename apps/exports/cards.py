@@ -108,23 +108,39 @@ def _filter_text(value) -> str:
     return f"`{value}`"
 
 
-def _quality_lines(value, depth: int = 0) -> list[str]:
-    """Nested figures as an indented list: `key: value`, a float to 4 significant digits."""
-    lines = []
-    for key, item in value.items():
-        label = str(key).replace("_", " ")
-        indent = "  " * depth
-        if isinstance(item, dict):
-            lines.append(f"{indent}- {label}:")
-            lines += _quality_lines(item, depth + 1)
-        elif isinstance(item, float):
-            lines.append(f"{indent}- {label}: {item:.4g}")
-        elif isinstance(item, list | tuple):
-            shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in item)
-            lines.append(f"{indent}- {label}: [{shown}]")
-        else:
-            lines.append(f"{indent}- {label}: {'n/a' if item is None else item}")
-    return lines
+def _share(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _interval(estimate: dict, show) -> str:
+    if estimate.get("low") is None or estimate.get("high") is None:
+        return "n/a"
+    return f"{show(estimate['low'])} to {show(estimate['high'])}"
+
+
+def _quality_lines(quality: dict) -> list[str]:
+    """The selection's agreement and gold accuracy as a table (quality's selection_quality)."""
+    side = quality.get("percent_agreement") or {}
+    ac2 = quality.get("gwet_ac2") or {}
+    gold = quality.get("gold_accuracy") or {}
+    correct = f" ({gold.get('correct', 0)} of {gold.get('n', 0)})" if gold.get("n") else ""
+    return [
+        f"Judgments selected: {quality.get('comparisons', 'n/a')}; pairs judged two or more "
+        f"times: {quality.get('pairs_judged_twice', 'n/a')}.",
+        "",
+        "| figure | value | 95% interval | n |",
+        "|---|---|---|---|",
+        f"| percent agreement on the side | {_share(side.get('value'))} | "
+        f"{_interval(side, _share)} | {side.get('n', 0)} pairs |",
+        f"| Gwet's AC2 (ordinal) | {_number(ac2.get('value'))} | {_interval(ac2, _number)} | "
+        f"{ac2.get('n', 0)} pairs |",
+        f"| gold accuracy | {_share(gold.get('accuracy'))}{correct} | "
+        f"{_interval(gold, _share)} | {gold.get('n', 0)} judgments |",
+    ]
 
 
 def card_readme(card: dict) -> str:
@@ -174,8 +190,8 @@ def card_readme(card: dict) -> str:
             "",
             "Agreement over the judgments the filters select, before overlap combines them, on",
             "the pairs judged two or more times: percent agreement on the side and Gwet's AC2",
-            "with ordinal weights on the signed eight-point scale, with 95% intervals (low,",
-            "high). Gold accuracy: the selected annotators' judgments of the batches' gold pairs.",
+            "with ordinal weights on the signed eight-point scale, with 95% intervals. Gold",
+            "accuracy: the selected annotators' judgments of the batches' gold pairs.",
             "",
         ]
         lines += _quality_lines(card["quality"])

@@ -304,6 +304,8 @@ def test_the_job_card_and_readme_carry_the_quality_figures(api, crowd):
     assert "## Quality control" in readme
     assert "## Agreement and gold accuracy of the selection" in readme
     assert "- Pairs whose judgments disagree on the side: dropped" in readme
+    assert "| percent agreement on the side | 100.0% |" in readme
+    assert "| gold accuracy | n/a | n/a | 0 judgments |" in readme
 
 
 # Validation and documentation
