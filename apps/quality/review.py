@@ -85,15 +85,17 @@ def _counted() -> QuerySet[Comparison]:
 
 
 def review_pairs(*, batch: Batch, filters: ReviewFilters) -> QuerySet[Pair]:
-    """The batch's pairs, filtered, pairs whose judgments (those not withdrawn) split on the
-    side first, then the rest; newest first within each."""
+    """The batch's pairs with both responses, filtered, pairs whose judgments (those not
+    withdrawn) split on the side first, then the rest; newest first within each."""
     # A judgment that chose otherwise than one of the pair's judgments (any one): a probe of
     # the comparisons' pair index per pair, nothing joined, so the planner keeps it cheap.
     one_choice = Comparison.objects.filter(
         pair_id=OuterRef(OuterRef("pk")), withdrawn_at=None
     ).order_by()
     other_choice = _counted().exclude(chosen_id=Subquery(one_choice.values("chosen_id")[:1]))
-    pairs = Pair.objects.filter(batch=batch).annotate(disagrees=Exists(other_choice))
+    # Only pairs with both responses: the others are on the dashboard's pairs page.
+    pairs = Pair.objects.filter(batch=batch, ready_at__isnull=False)
+    pairs = pairs.annotate(disagrees=Exists(other_choice))
     judged = Comparison.objects.filter(pair_id=OuterRef("pk"))
     if filters.annotator_id:
         pairs = pairs.filter(Exists(judged.filter(annotator_id=filters.annotator_id)))

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from apps.assignments.services import lease_claim, lease_flag
 from apps.audit.models import AuditEvent
+from apps.dialogues.services import dialogue_start
 from apps.preferences.models import Comparison, GoldAnswer
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready
 from tests.quality.conftest import judge
@@ -63,16 +64,19 @@ def test_it_answers_404_for_a_missing_batch(staff_client):
 # What it shows
 
 
-def test_it_puts_pairs_whose_judgments_split_on_the_side_first(staff_client, quality_data):
+def test_it_shows_pairs_with_both_responses_those_whose_judgments_split_first(
+    staff_client, quality_data
+):
     p1, p2, p3, p4 = quality_data.pairs
     pool_pair_ready(BatchFactory(), prompt="OTHER BATCH")
+    dialogue_start(batch=quality_data.batch, annotator=quality_data.ann1, text="STILL GENERATING")
 
     html = staff_client.get(url(quality_data.batch)).content.decode()
 
     # P1 splits (A, A, B); P2's lone dissent is withdrawn, so it agrees; then newest first.
     assert pair_ids(html) == [p1.pk, p4.pk, p3.pk, p2.pk]
     assert html.count("Judgments disagree") == 1
-    assert "OTHER BATCH" not in html
+    assert "OTHER BATCH" not in html and "STILL GENERATING" not in html
 
 
 def test_it_shows_both_responses_and_every_judgment_with_who_side_strength_and_seconds(
