@@ -169,3 +169,17 @@ def test_the_api_marks_qualification_pairs_and_returns_feedback(lead, annotator)
         HTTP_IDEMPOTENCY_KEY="w1",
     ).json()
     assert done["feedback"] is None
+
+
+def test_the_openapi_schema_documents_the_qualification_fields(client, annotator):
+    client.force_login(annotator)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    assert "qualification" in components["LeaseOutput"]["properties"]
+    assert "feedback" in components["SubmitOutput"]["properties"]
+    assert set(components["QualificationFeedback"]["properties"]) >= {
+        "expected_side",
+        "min_strength",
+        "explanation",
+        "matched",
+    }
