@@ -98,9 +98,9 @@ def batch_check_open_to(*, user, batch_id: int, qualifying: bool = False) -> Non
     ask = _whom_to_ask(row["created_by__username"])
     if row["paused"]:
         raise AnnotatorPaused(
-            f"Your work on “{row['name']}” is paused: quality control found your answers on "
-            f"check pairs under the batch's standard. Ask {ask} to review it; work you already "
-            "hold may still be submitted."
+            f"Your work on “{row['name']}” is paused after a quality check, so it hands you "
+            f"nothing new. Ask {ask} to review it and lift the pause; a pair you already hold "
+            "may still be submitted."
         )
     if not row["qualification_required"] or row["qualification_status"] == "passed":
         return
