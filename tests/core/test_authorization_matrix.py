@@ -193,6 +193,9 @@ ADMIN_EXPECTED: dict[str, dict[str, set[int]]] = {
             "pools_poolitem",
             "assignments_lease",
             "pairs_judgmentslot",
+            # Quality control's records: raised, lifted and reset through audited services.
+            "batches_annotatorflag",
+            "batches_qualification",
         )
         for method, view in (("GET", "add"), ("GET", "delete"), ("POST", "change"))
     },
