@@ -167,3 +167,15 @@ def test_an_accurate_annotator_is_not_flagged(staff, annotator, gold_always):
     _gold_pairs(batch, staff, 6)
     _answer_gold(batch, annotator, wrong=1, right=5)
     assert not AnnotatorFlag.objects.exists()
+
+
+def test_after_a_lift_only_new_gold_judgments_count(staff, annotator, gold_always):
+    from apps.batches.flags import annotator_flag_lift
+
+    batch = BatchFactory(gold_rate=0.5, gold_min_count=3, gold_min_accuracy=0.9, gold_pause=True)
+    _gold_pairs(batch, staff, 5)
+    _answer_gold(batch, annotator, wrong=3, right=0)
+    flag = AnnotatorFlag.objects.get()
+    annotator_flag_lift(flag_id=flag.pk, actor=staff)
+    _answer_gold(batch, annotator, wrong=2, right=0)  # 2 since the lift: under the minimum
+    assert not AnnotatorFlag.objects.filter(lifted_at__isnull=True).exists()
