@@ -20,7 +20,6 @@ from apps.audit.services import audit_record
 from apps.batches.flags import annotator_flag_raise
 from apps.batches.models import AnnotatorFlag, Batch, Qualification
 from apps.pairs.models import JudgmentSlot, Pair, Sample
-from apps.stats.reliability import gold_accuracy
 
 from .models import Comparison, GoldAnswer, Strength
 
@@ -169,6 +168,9 @@ def gold_check_annotator(*, batch: Batch, annotator) -> AnnotatorFlag | None:
     n, correct = counts["n"], counts["correct"]
     if n == 0:
         return None
+    # Imported here: scipy and pandas stay out of processes that never grade gold.
+    from apps.stats.reliability import gold_accuracy
+
     # The counts come from SQL; the statistic takes one entry per judgment of one rater.
     result = gold_accuracy(
         rater=np.zeros(n, dtype=np.int64),

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from apps.accounts.selectors import api_token_scope_apply
 from apps.batches.models import Batch
 
-from .selectors import batch_quality
 from .serializers import QualityReportOutputSerializer
 
 
@@ -28,5 +27,7 @@ class BatchQualityApi(APIView):
         )
         if not batches.exists():
             raise Http404
+        from .selectors import batch_quality  # scipy and pandas: loaded on first use
+
         report = batch_quality(batch_ids=[batch_id])
         return Response(QualityReportOutputSerializer(report).data)

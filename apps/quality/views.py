@@ -1,4 +1,10 @@
-"""The batch's quality page, and the staff actions on it: lift a flag, pause an annotator."""
+"""The batch's quality page, and the staff actions on it: lift a flag, pause an annotator.
+
+The figures and charts are imported where they are drawn: they bring scipy and pandas, which a
+web process should load only once someone opens a quality page.
+"""
+
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -11,12 +17,13 @@ from apps.batches.flags import annotator_flag_lift, annotator_flag_raise
 from apps.batches.models import AnnotatorFlag, Batch
 from apps.core.decorators import staff_required
 
-from .charts import agreement_over_time_chart, left_share_chart, speed_chart
 from .forms import AnnotatorPauseForm, FlagLiftForm
-from .selectors import QualityReport, batch_quality
+
+if TYPE_CHECKING:
+    from .selectors import QualityReport
 
 
-def _pause_choices(report: QualityReport) -> list[tuple[int, str]]:
+def _pause_choices(report: "QualityReport") -> list[tuple[int, str]]:
     return [
         (row.figures.annotator_id, row.username)
         for row in report.annotator_rows
@@ -27,6 +34,9 @@ def _pause_choices(report: QualityReport) -> list[tuple[int, str]]:
 @staff_required
 @require_GET
 def batch_quality_page(request: HttpRequest, batch_id: int) -> HttpResponse:
+    from .charts import agreement_over_time_chart, left_share_chart, speed_chart
+    from .selectors import batch_quality
+
     batch = get_object_or_404(Batch, pk=batch_id)
     report = batch_quality(batch_ids=[batch.pk])
     context = {

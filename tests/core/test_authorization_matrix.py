@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.accounts.services import api_token_create
 from apps.assignments.services import lease_claim
+from apps.batches.flags import annotator_flag_raise
 from apps.batches.models import Batch
 from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.exports.models import ExportJob
@@ -119,6 +120,20 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("GET", "pools:upload", {200}),
             ("POST", "pools:upload", {400}),  # no file
             ("GET", "pools:progress", {200}),
+            ("GET", "quality:batch", {200}),
+            ("GET", "quality:flag-lift", {405}),
+            ("POST", "quality:flag-lift", {302}),  # lifted, with a message
+            ("GET", "quality:pause", {405}),
+            ("POST", "quality:pause", {302}),  # an empty form: refused with a message
+            ("GET", "quality:review", {200}),
+            ("GET", "quality:review-gold-mark", {405}),
+            ("POST", "quality:review-gold-mark", {302}),
+            ("GET", "quality:review-gold-unmark", {405}),
+            ("POST", "quality:review-gold-unmark", {302}),
+            ("GET", "quality:review-withdraw", {405}),
+            ("POST", "quality:review-withdraw", {302}),
+            ("GET", "quality:review-restore", {405}),
+            ("POST", "quality:review-restore", {302}),
         ]
     },
     # The work queue's pages. A holds the lease; B and staff may claim their own pairs.
@@ -137,6 +152,10 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     "POST queue:flag": _page(a={302}, b={404}, staff={404}),
     "POST queue:release": _page(a={302}, b={404}, staff={404}),
     "GET queue:history": _page(a={200}, b={200}, staff={200}),
+    # Quality figures over REST: staff only; a token of another batch 404s.
+    "GET quality_api:batch": _api(
+        a={403}, b={403}, staff={200}, tok_full={200}, tok_other={404}, tok_gone={404}, tok_ro={403}
+    ),
     # The queue over REST: a read-only token may only read, a token of another batch 404s.
     "POST queue_api:claim": _api(
         a={201}, b={201}, staff={201}, tok_full={201}, tok_other={404}, tok_gone={404}, tok_ro={403}
@@ -271,6 +290,10 @@ def world(db):
         "tok_ro": api_token_create(user=a, name="ro", read_only=True)[1],
     }
     gone_batch.delete()
+    # B is flagged on the batch (not paused): staff may lift it from the quality page.
+    flag = annotator_flag_raise(
+        batch=batch, annotator=b, reason="Rushed judgments", details={}, pauses_work=False
+    )
     return {
         "users": {"a": a, "b": b, "staff": staff},
         "tokens": keys,
@@ -280,6 +303,7 @@ def world(db):
             "pair_id": open_pair.pk,
             "job_id": job.pk,
             "lease_id": lease.pk,
+            "flag_id": flag.pk,
             "content_type_id": ContentType.objects.get_for_model(Batch).pk,
             "app_label": "dialogues",
             "url": "no-such-page/",
