@@ -39,7 +39,15 @@ TABLES = {
         "batch_id",
         "upload_id",
     ),
-    "pairs_pair": ("id", "context", "left_slot", "created_at", "batch_id", "pool_item_id"),
+    "pairs_pair": (
+        "id",
+        "context",
+        "left_slot",
+        "created_at",
+        "batch_id",
+        "pool_item_id",
+        "ready_at",
+    ),
     "pairs_sample": (
         "id",
         "slot",
@@ -174,7 +182,7 @@ def quality_fill(
         out["pools_poolitem"].append(
             (item_id, p + 1, context, category, "{}", at, batch.pk, upload.pk)
         )
-        out["pairs_pair"].append((pair_id, context, "ab"[p % 2], at, batch.pk, item_id))
+        out["pairs_pair"].append((pair_id, context, "ab"[p % 2], at, batch.pk, item_id, at))
         for slot in (0, 1):
             out["pairs_sample"].append(
                 (sample_a + slot, "ab"[slot], 0.5 + slot / 2, 0.9, 256, p, "done",

@@ -64,6 +64,12 @@ def test_it_answers_404_for_a_missing_batch(staff_client):
 # What it shows
 
 
+def test_a_batch_without_ready_pairs_says_so(staff_client, batch):
+    html = staff_client.get(reverse("quality:review", args=[batch.pk])).content.decode()
+    assert 'id="pairs-empty"' in html
+    assert "No pair matches. Pairs show here once both their responses are ready." in html
+
+
 def test_it_shows_pairs_with_both_responses_those_whose_judgments_split_first(
     staff_client, quality_data
 ):
