@@ -30,6 +30,31 @@ WORDS = (
     "données réponse naïve Grüße 答案 例子 ☀️ résumé"
 ).split()
 
+# Every column of a done sample, in the order the fills write them (shared with quality_fill).
+SAMPLE_COLUMNS = (
+    "id",
+    "slot",
+    "temperature",
+    "top_p",
+    "max_new_tokens",
+    "seed",
+    "status",
+    "text",
+    "prompt_tokens",
+    "completion_tokens",
+    "finish_reason",
+    "context_truncated",
+    "attempts",
+    "error",
+    "worker",
+    "created_at",
+    "finished_at",
+    "pair_id",
+    "variant_id",
+    "priority",
+    "supplied",
+)
+
 TABLES = {
     "dialogues_dialogue": ("id", "status", "created_at", "updated_at", "annotator_id", "batch_id"),
     "dialogues_turn": (
@@ -51,29 +76,7 @@ TABLES = {
         "batch_id",
         "ready_at",
     ),
-    "pairs_sample": (
-        "id",
-        "slot",
-        "temperature",
-        "top_p",
-        "max_new_tokens",
-        "seed",
-        "status",
-        "text",
-        "prompt_tokens",
-        "completion_tokens",
-        "finish_reason",
-        "context_truncated",
-        "attempts",
-        "error",
-        "worker",
-        "created_at",
-        "finished_at",
-        "pair_id",
-        "variant_id",
-        "priority",
-        "supplied",
-    ),
+    "pairs_sample": SAMPLE_COLUMNS,
     "preferences_comparison": (
         "id",
         "track",
@@ -275,9 +278,14 @@ def bench_fill(
 
 
 def _copy_chunk(out: dict[str, list[tuple]]) -> None:
+    copy_rows(tables=TABLES, out=out)
+
+
+def copy_rows(*, tables: dict[str, tuple[str, ...]], out: dict[str, list[tuple]]) -> None:
+    """COPY each table's rows in one transaction (constraints are checked at commit)."""
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
-        for table, columns in TABLES.items():
+        for table, columns in tables.items():
             quoted = ", ".join(f'"{c}"' for c in columns)
             with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in out[table]:

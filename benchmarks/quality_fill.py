@@ -24,7 +24,7 @@ from apps.batches.models import AnnotatorFlag, Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
 from apps.pools.models import PoolUpload
 
-from .export_fill import _reserve
+from .export_fill import SAMPLE_COLUMNS, _reserve, copy_rows
 
 STRENGTHS = ("negligibly_better_or_unsure", "slightly_better", "better", "significantly_better")
 CATEGORIES = ("coding", "writing", "reasoning", "advice", "chat", "math", "facts", "")
@@ -48,29 +48,7 @@ TABLES = {
         "pool_item_id",
         "ready_at",
     ),
-    "pairs_sample": (
-        "id",
-        "slot",
-        "temperature",
-        "top_p",
-        "max_new_tokens",
-        "seed",
-        "status",
-        "text",
-        "prompt_tokens",
-        "completion_tokens",
-        "finish_reason",
-        "context_truncated",
-        "attempts",
-        "error",
-        "worker",
-        "created_at",
-        "finished_at",
-        "pair_id",
-        "variant_id",
-        "priority",
-        "supplied",
-    ),
+    "pairs_sample": SAMPLE_COLUMNS,
     "preferences_goldanswer": (
         "id",
         "expected_slot",
@@ -237,13 +215,7 @@ def quality_fill(
 
 
 def _copy(out: dict[str, list[tuple]]) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        raw = cursor.cursor
-        for table, columns in TABLES.items():
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                for row in out[table]:
-                    copy.write_row(row)
+    copy_rows(tables=TABLES, out=out)
     with connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"ANALYZE {table}")
