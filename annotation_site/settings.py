@@ -273,9 +273,19 @@ RECONCILE_EVERY_S = env.int("RECONCILE_EVERY_S", default=30)
 RECONCILE_PENDING_AFTER_S = env.int("RECONCILE_PENDING_AFTER_S", default=30)
 WORKER_HEARTBEAT_S = env.int("WORKER_HEARTBEAT_S", default=10)
 MAX_PROMPT_CHARS = env.int("MAX_PROMPT_CHARS", default=8000)
-# Prompt-pool uploads (staff): larger files or more rows are refused with a form error.
-POOL_UPLOAD_MAX_BYTES = env.int("POOL_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
-POOL_UPLOAD_MAX_ROWS = env.int("POOL_UPLOAD_MAX_ROWS", default=5_000)
+# Prompt-pool uploads (staff): stored under POOL_UPLOAD_DIR, then checked and imported by a
+# Celery job; larger files are refused with a form error, more rows with the job's report.
+POOL_UPLOAD_DIR = Path(env.str("POOL_UPLOAD_DIR", default=str(DATA_DIR / "pool_uploads")))
+POOL_UPLOAD_MAX_BYTES = env.int("POOL_UPLOAD_MAX_BYTES", default=1024 * 1024 * 1024)
+POOL_UPLOAD_MAX_ROWS = env.int("POOL_UPLOAD_MAX_ROWS", default=1_000_000)
+POOL_IMPORT_SOFT_TIME_LIMIT_S = env.int("POOL_IMPORT_SOFT_TIME_LIMIT_S", default=1800)
+if POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
+        "or a running import gets delivered a second time."
+    )
 
 LOGGING = {
     "version": 1,
