@@ -108,14 +108,16 @@ class SubmitApi(QueueApi):
         },
     )
     def post(self, request, lease_id: int):
-        lease = _lease_for(request, lease_id)
         params = SubmitInputSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
+        if not params.is_valid():
+            _lease_for(request, lease_id)  # someone else's lease is a 404 whatever the body
+            params.is_valid(raise_exception=True)
         data = params.validated_data
         key = request.headers.get("Idempotency-Key") or data.get("idempotency_key", "")
         try:
             outcome = services.lease_submit(
-                lease_id=lease.pk,
+                lease_id=lease_id,
+                token=request.auth,
                 annotator=request.user,
                 idempotency_key=key,
                 chosen_side=data["chosen_side"],
@@ -124,14 +126,15 @@ class SubmitApi(QueueApi):
                 left_is_safe=data["left_is_safe"],
                 right_is_safe=data["right_is_safe"],
             )
+        except Lease.DoesNotExist as exc:
+            raise Http404 from exc
         except (ValidationError, Refused) as exc:
             return api_refusal(exc)
         code = status.HTTP_200_OK if outcome.replayed else status.HTTP_201_CREATED
-        answer = {
-            "comparison": outcome.comparison,
-            "late": outcome.late,
-            "feedback": qualification_feedback_for(comparison=outcome.comparison),
-        }
+        feedback = None
+        if outcome.qualification:  # read only for qualification pairs (work gold looks normal)
+            feedback = qualification_feedback_for(comparison=outcome.comparison)
+        answer = {"comparison": outcome.comparison, "late": outcome.late, "feedback": feedback}
         return Response(SubmitOutputSerializer(answer).data, status=code)
 
 

@@ -14,8 +14,10 @@ annotator has answered the whole set.
 
 import random
 
+from django.db import connection
 from django.db.models import Exists, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from apps.batches.models import Batch, Qualification
 from apps.pairs.models import JudgmentSlot, Pair
@@ -35,6 +37,55 @@ def _next_index():
     return Coalesce(Subquery(top, output_field=IntegerField()), Value(-1)) + 1
 
 
+# The gold pair (locked, SKIP LOCKED), its new slot and the lease, in one round trip.
+_GOLD_CLAIM_SQL = """
+WITH pair AS (
+    SELECT p.id, COALESCE(
+        (SELECT MAX(s."index") FROM pairs_judgmentslot s WHERE s.pair_id = p.id), -1
+    ) + 1 AS next_index
+    FROM pairs_pair p JOIN preferences_goldanswer g ON g.pair_id = p.id
+    WHERE p.batch_id = %(batch)s AND NOT g.for_qualification AND p.ready_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments_lease l
+                      WHERE l.pair_id = p.id AND l.annotator_id = %(annotator)s)
+      AND NOT EXISTS (SELECT 1 FROM preferences_comparison c
+                      WHERE c.pair_id = p.id AND c.annotator_id = %(annotator)s)
+      AND NOT EXISTS (SELECT 1 FROM pairs_judgmentslot s
+                      WHERE s.pair_id = p.id AND s.annotator_id = %(annotator)s)
+    ORDER BY p.id
+    LIMIT 1
+    FOR UPDATE OF p SKIP LOCKED
+), slot AS (
+    INSERT INTO pairs_judgmentslot (batch_id, pair_id, "index", status, annotator_id,
+        lease_expires_at)
+    SELECT %(batch)s, pair.id, pair.next_index, 'leased', %(annotator)s, %(expires)s FROM pair
+    RETURNING id, pair_id
+)
+INSERT INTO assignments_lease (slot_id, pair_id, batch_id, annotator_id, left_slot, status,
+    claimed_at, expires_at, ended_at, skip_reason, flag_reason, flag_note, idempotency_key)
+SELECT slot.id, slot.pair_id, %(batch)s, %(annotator)s, %(left_slot)s, 'open', %(now)s,
+    %(expires)s, NULL, '', '', '', ''
+FROM slot
+RETURNING {lease_columns}
+"""
+
+
+def _gold_claim_in_one_statement(*, batch: Batch, annotator, expires) -> Lease | None:
+    from .services import lease_columns, lease_from_row
+
+    params = {
+        "batch": batch.pk,
+        "annotator": annotator.pk,
+        "expires": expires,
+        "now": timezone.now(),
+        "left_slot": random.choice("ab"),
+    }
+    sql = _GOLD_CLAIM_SQL.replace("{lease_columns}", lease_columns("assignments_lease"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else lease_from_row(row=row, batch=batch, annotator=annotator)
+
+
 def gold_drawn(*, batch: Batch) -> bool:
     """Whether this claim should try a gold pair (`random.random() < batch.gold_rate`)."""
     return batch.gold_rate > 0 and random.random() < batch.gold_rate
@@ -42,8 +93,10 @@ def gold_drawn(*, batch: Batch) -> bool:
 
 def gold_claim(*, batch: Batch, annotator, expires) -> Lease | None:
     """Lease the annotator a work-gold pair of the batch they never had (no lease, no
-    judgment, no slot), or None when there is none. Three statements, like a normal claim's
-    slot read, slot write and lease insert."""
+    judgment, no slot), or None when there is none. One statement on PostgreSQL, like a
+    normal claim's slot pick and lease (three elsewhere, like the normal claim there)."""
+    if connection.vendor == "postgresql":
+        return _gold_claim_in_one_statement(batch=batch, annotator=annotator, expires=expires)
     had = {"pair_id": OuterRef("pk"), "annotator": annotator}
     pair = (
         Pair.objects.filter(batch=batch, gold__for_qualification=False, ready_at__isnull=False)

@@ -18,11 +18,12 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from apps.accounts.selectors import api_token_scope_apply
 from apps.batches.models import Batch
 from apps.batches.selectors import batch_check_open_to
 from apps.core.text import text_checked
@@ -63,6 +64,7 @@ class SubmitOutcome:
     comparison: Comparison
     replayed: bool
     late: bool
+    qualification: bool = False  # a qualification pair: its answer carries feedback
 
 
 def _claimable(now) -> Q:
@@ -107,6 +109,82 @@ def _claims_take_turns(*, batch: Batch, annotator) -> None:
             )
 
 
+# The slot pick, the lease it ends (run out, someone else's), the slot write and the lease
+# (the annotator's own run-out lease on the pair reopened, else a new one) in one statement.
+# Data-modifying CTEs share one snapshot and the row lock of `slot`, so this is the ORM path
+# below (SQLite) with the same WHERE clause, order and SKIP LOCKED, in one round trip.
+_CLAIM_SQL = """
+WITH slot AS (
+    SELECT s.id, s.pair_id, s.status,
+        (SELECT l.id FROM assignments_lease l
+         WHERE l.pair_id = s.pair_id AND l.annotator_id = %(annotator)s
+           AND l.status = 'expired' LIMIT 1) AS ran_out_id
+    FROM pairs_judgmentslot s JOIN pairs_pair p ON p.id = s.pair_id
+    WHERE s.batch_id = %(batch)s AND p.ready_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM preferences_goldanswer g WHERE g.pair_id = s.pair_id)
+      AND (s.status = 'free' OR (s.status = 'leased' AND s.lease_expires_at < %(now)s))
+      AND s.pair_id NOT IN (
+          SELECT l.pair_id FROM assignments_lease l
+          WHERE l.annotator_id = %(annotator)s AND l.batch_id = %(batch)s
+            AND l.status NOT IN ('released', 'expired'))
+    ORDER BY s.pair_id, s."index"
+    LIMIT 1
+    FOR UPDATE OF s SKIP LOCKED
+), ended AS (
+    UPDATE assignments_lease SET status = 'expired', ended_at = %(now)s
+    WHERE slot_id IN (SELECT id FROM slot WHERE status = 'leased') AND status = 'open'
+), taken AS (
+    UPDATE pairs_judgmentslot s
+    SET status = 'leased', annotator_id = %(annotator)s, lease_expires_at = %(expires)s
+    FROM slot WHERE s.id = slot.id
+), reopened AS (
+    UPDATE assignments_lease l
+    SET status = 'open', ended_at = NULL, slot_id = slot.id, expires_at = %(expires)s
+    FROM slot WHERE l.id = slot.ran_out_id
+    RETURNING {lease_columns}
+), created AS (
+    INSERT INTO assignments_lease (slot_id, pair_id, batch_id, annotator_id, left_slot, status,
+        claimed_at, expires_at, ended_at, skip_reason, flag_reason, flag_note, idempotency_key)
+    SELECT slot.id, slot.pair_id, %(batch)s, %(annotator)s, %(left_slot)s, 'open',
+        %(now)s, %(expires)s, NULL, '', '', '', ''
+    FROM slot WHERE slot.ran_out_id IS NULL
+    RETURNING {lease_columns}
+)
+SELECT * FROM reopened UNION ALL SELECT * FROM created
+"""
+
+
+def lease_from_row(*, row, batch: Batch, annotator) -> Lease:
+    """A Lease built from a `RETURNING {lease_columns}` row (no second read)."""
+    fields = Lease._meta.concrete_fields
+    lease = Lease.from_db(connection.alias, [f.attname for f in fields], list(row))
+    lease.batch, lease.annotator = batch, annotator
+    return lease
+
+
+def lease_columns(table: str) -> str:
+    return ", ".join(f"{table}.{f.column}" for f in Lease._meta.concrete_fields)
+
+
+def _slot_lease_in_one_statement(*, batch: Batch, annotator, now, expires) -> Lease | None:
+    sql = _CLAIM_SQL.replace("{lease_columns}", "{}")
+    parts = sql.split("{}")
+    sql = parts[0] + lease_columns("l") + parts[1] + lease_columns("assignments_lease") + parts[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "batch": batch.pk,
+                "annotator": annotator.pk,
+                "now": now,
+                "expires": expires,
+                "left_slot": random.choice("ab"),
+            },
+        )
+        row = cursor.fetchone()
+    return None if row is None else lease_from_row(row=row, batch=batch, annotator=annotator)
+
+
 def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
     held = Lease.objects.filter(
         annotator=annotator, batch=batch, status=Lease.Status.OPEN, expires_at__gt=now
@@ -123,6 +201,10 @@ def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
         lease = gold_mixing.gold_claim(batch=batch, annotator=annotator, expires=expires)
         if lease is not None:
             return lease
+    if connection.vendor == "postgresql":
+        return _slot_lease_in_one_statement(
+            batch=batch, annotator=annotator, now=now, expires=expires
+        )
     # The annotator's own run-out lease on the slot's pair, read with the slot (no extra query).
     ran_out = Lease.objects.filter(
         pair_id=OuterRef("pair_id"), annotator=annotator, status=Lease.Status.EXPIRED
@@ -194,11 +276,14 @@ def lease_next(*, batch: Batch, annotator) -> Lease | None:
         return _claim_once(batch=batch, annotator=annotator, now=now)
 
 
-def _slot_for_submit(*, lease: Lease, annotator, now) -> JudgmentSlot | None:
-    """The slot a submit fills: the lease's own, else (late) any slot still open to claim."""
-    slot = JudgmentSlot.objects.select_for_update().get(pk=lease.slot_id)
-    if slot.annotator_id == annotator.pk and slot.status == JudgmentSlot.Status.LEASED:
-        return slot
+def _slot_for_submit(*, lease: Lease, annotator, now) -> int | None:
+    """The id of the slot a submit fills, marked done: the lease's own, else (late) any slot
+    still open to claim. The own slot is locked and written by one conditional UPDATE."""
+    own = JudgmentSlot.objects.filter(
+        pk=lease.slot_id, annotator=annotator, status=JudgmentSlot.Status.LEASED
+    ).update(status=JudgmentSlot.Status.DONE, lease_expires_at=None)
+    if own:
+        return lease.slot_id
     other = (
         JudgmentSlot.objects.filter(pair_id=lease.pair_id)
         .filter(_claimable(now))
@@ -206,9 +291,12 @@ def _slot_for_submit(*, lease: Lease, annotator, now) -> JudgmentSlot | None:
         .select_for_update(skip_locked=True)
         .first()
     )
-    if other is not None:
-        _take_slot(slot=other, annotator=annotator, expires=now, now=now)
-    return other
+    if other is None:
+        return None
+    _take_slot(slot=other, annotator=annotator, expires=now, now=now)
+    other.status, other.lease_expires_at = JudgmentSlot.Status.DONE, None
+    other.save(update_fields=["status", "lease_expires_at"])
+    return other.pk
 
 
 def lease_submit(
@@ -221,11 +309,15 @@ def lease_submit(
     time_spent_ms,
     left_is_safe=None,
     right_is_safe=None,
+    token=None,
 ) -> SubmitOutcome:
     """Store the judgment of a leased pair once, however often the same submit is retried.
 
     A lease that ran out still stores its judgment if the pair needs one, unless the batch was
     closed meanwhile: a closed batch takes judgments only on leases that have not run out.
+
+    `token`: the API token of the request; a lease outside its batches raises
+    Lease.DoesNotExist, like another annotator's (read with the lock: one statement).
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
@@ -233,11 +325,12 @@ def lease_submit(
             {"idempotency_key": "Send an idempotency key of 1 to 100 characters."}
         )
     with transaction.atomic():
-        lease = (
-            Lease.objects.select_for_update(of=("self",))
-            .select_related("pair__batch")
-            .get(pk=lease_id, annotator=annotator)
+        leases = Lease.objects.select_for_update(of=("self",)).select_related(
+            "pair__batch", "pair__gold"
         )
+        lease = api_token_scope_apply(
+            queryset=leases.filter(annotator=annotator), token=token, field="batch_id"
+        ).get(pk=lease_id)
         if lease.status == Lease.Status.SUBMITTED:
             if lease.idempotency_key != key:
                 raise LeaseConflict("You already submitted a judgment for this pair.")
@@ -246,6 +339,7 @@ def lease_submit(
                 comparison=Comparison.objects.get(pk=lease.comparison_id),
                 replayed=True,
                 late=lease.ended_at > lease.expires_at,
+                qualification=_qualification_pair(lease.pair),
             )
         if lease.status not in (Lease.Status.OPEN, Lease.Status.EXPIRED):
             raise LeaseConflict(
@@ -255,9 +349,9 @@ def lease_submit(
         batch_open = lease.pair.batch.status == Batch.Status.OPEN
         # A closed batch hands out nothing new: no slot for a lease that ran out.
         live = batch_open or now <= lease.expires_at
-        slot = _slot_for_submit(lease=lease, annotator=annotator, now=now) if live else None
+        slot_id = _slot_for_submit(lease=lease, annotator=annotator, now=now) if live else None
         rejected = ""
-        if slot is None:
+        if slot_id is None:
             rejected = LATE_MESSAGE if batch_open else CLOSED_LATE_MESSAGE
             lease.status = Lease.Status.LATE_REJECTED
             lease.ended_at = now
@@ -274,11 +368,8 @@ def lease_submit(
                 left_is_safe=left_is_safe,
                 right_is_safe=right_is_safe,
             )
-            slot.status = JudgmentSlot.Status.DONE
-            slot.lease_expires_at = None
-            slot.save(update_fields=["status", "lease_expires_at"])
             lease.status = Lease.Status.SUBMITTED
-            lease.slot = slot
+            lease.slot_id = slot_id
             lease.comparison = comparison
             lease.idempotency_key = key
             lease.ended_at = now
@@ -287,7 +378,19 @@ def lease_submit(
             )
     if rejected:
         raise LateSubmitRejected(rejected)
-    return SubmitOutcome(comparison=comparison, replayed=False, late=now > lease.expires_at)
+    return SubmitOutcome(
+        comparison=comparison,
+        replayed=False,
+        late=now > lease.expires_at,
+        qualification=_qualification_pair(lease.pair),
+    )
+
+
+def _qualification_pair(pair) -> bool:
+    try:
+        return pair.gold.for_qualification
+    except ObjectDoesNotExist:
+        return False
 
 
 def _lease_end(*, lease_id: int, annotator, status: str, **fields) -> Lease:
