@@ -279,6 +279,8 @@ POOL_UPLOAD_DIR = Path(env.str("POOL_UPLOAD_DIR", default=str(DATA_DIR / "pool_u
 POOL_UPLOAD_MAX_BYTES = env.int("POOL_UPLOAD_MAX_BYTES", default=1024 * 1024 * 1024)
 POOL_UPLOAD_MAX_ROWS = env.int("POOL_UPLOAD_MAX_ROWS", default=1_000_000)
 POOL_IMPORT_SOFT_TIME_LIMIT_S = env.int("POOL_IMPORT_SOFT_TIME_LIMIT_S", default=1800)
+# Rows per INSERT round (memory per chunk); cancellation and progress are checked between.
+POOL_IMPORT_CHUNK_ROWS = env.int("POOL_IMPORT_CHUNK_ROWS", default=2000)
 if POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
     from django.core.exceptions import ImproperlyConfigured
 
