@@ -235,3 +235,47 @@ def percentile(values: list[float], p: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * p // 100))
     return round(ordered[int(rank) - 1], 1)
+
+
+def health_ceiling(*, port: int, clients: int, duration_s: float) -> dict:
+    """`GET /health/` (no database, no auth) from `clients` kept-alive connections with no
+    pause for `duration_s`: the requests/s the server stack itself completes on this machine
+    (gunicorn, Django's middleware, a JSON answer), the ceiling for any API call."""
+    done = [0] * clients
+    failed = [0] * clients
+    deadline = time.perf_counter() + duration_s
+    start = threading.Barrier(clients + 1)
+
+    def work(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        start.wait()
+        try:
+            while time.perf_counter() < deadline:
+                try:
+                    conn.request("GET", "/health/")
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status == 200:
+                        done[index] += 1
+                    else:
+                        failed[index] += 1
+                except (OSError, http.client.HTTPException):
+                    failed[index] += 1
+                    conn.close()
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall_s = time.perf_counter() - started
+    return {
+        "health_requests_per_s": round(sum(done) / wall_s, 1),
+        "health_requests": sum(done),
+        "health_errors": sum(failed),
+        "health_s": round(wall_s, 2),
+    }

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from .queue_books import bench_check, claim_profile
-from .queue_client import percentile, run_annotators
+from .queue_client import health_ceiling, percentile, run_annotators
 from .queue_seed import bench_clean, bench_seed, database_url
 from .queue_server import GunicornServer, free_port, server_errors
 
@@ -58,6 +58,7 @@ class QueueBenchSettings:
     replay_fraction: float = 0.05
     server_debug: bool = False
     seed: int = 0
+    health_seconds: float = 5.0
 
 
 def _server_env(config: QueueBenchSettings) -> dict[str, str]:
@@ -109,6 +110,10 @@ def queue_bench_run(*, config: QueueBenchSettings) -> dict:
         )
         client_cpu_s = time.process_time() - cpu_before
         load_after = os.getloadavg()
+        # The same server, right after: its ceiling on a request that does no work.
+        ceiling = health_ceiling(
+            port=port, clients=config.annotators, duration_s=config.health_seconds
+        )
         server.stop()  # flushes the access log
         server_times = server.request_times_ms()
         errors_logged = server_errors(server.log_tail(chars=200_000))
@@ -127,6 +132,12 @@ def queue_bench_run(*, config: QueueBenchSettings) -> dict:
         "lost": books["lost"],
         "requests": client.requests,
         "requests_per_s": round(client.requests / client.wall_s, 1) if client.wall_s else None,
+        **ceiling,
+        "queue_share_of_ceiling": (
+            round(client.requests / client.wall_s / ceiling["health_requests_per_s"], 3)
+            if client.wall_s and ceiling["health_requests_per_s"]
+            else None
+        ),
         "judgments_per_s": (
             round(len(client.acknowledged) / client.wall_s, 1) if client.wall_s else None
         ),

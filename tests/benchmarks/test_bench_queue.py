@@ -47,7 +47,10 @@ KEYS = {
 
 def _bench(*args: str) -> dict:
     out = StringIO()
-    call_command("bench_queue", "--json", "--workers", "1", "--threads", "4", *args, stdout=out)
+    call_command(
+        "bench_queue", "--json", "--workers", "1", "--threads", "4", "--health-seconds", "0.5",
+        *args, stdout=out,
+    )  # fmt: skip
     return json.loads(out.getvalue())
 
 
@@ -89,6 +92,10 @@ def test_it_judges_every_pair_once_over_http_and_cleans_up():
     assert 0 < result["server_claim_p95_ms"] <= result["claim_p95_ms"] + 5
     assert result["claim_profile_full_pool"]["claim_status"] == 201
     assert result["claim_profile_empty_pool"]["claim_status"] == 204
+    # The same server's ceiling: /health/ with no pause, after the queue run.
+    assert result["health_requests"] > 0 and result["health_errors"] == 0
+    assert result["health_requests_per_s"] > 0
+    assert 0 < result["queue_share_of_ceiling"]
     assert not _listening(port), "the bench left its server running"
     _nothing_left_behind()
 

@@ -57,6 +57,12 @@ class Command(BaseCommand):
             "--server-debug", action="store_true", help="run the server with DEBUG=1"
         )
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--health-seconds",
+            type=float,
+            default=5.0,
+            help="after the queue run, GET /health/ with no pause for this long (the ceiling)",
+        )
         parser.add_argument("--json", action="store_true", help="print the JSON on one line")
 
     def handle(self, *args, **options):
@@ -88,6 +94,8 @@ class Command(BaseCommand):
             raise CommandError("--overlap must be between 1 and min(10, --annotators).")
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1.")
+        if options["health_seconds"] <= 0:
+            raise CommandError("--health-seconds must be more than 0.")
         return QueueBenchSettings(
             annotators=annotators,
             pairs=pairs,
@@ -100,4 +108,5 @@ class Command(BaseCommand):
             replay_fraction=options["replay_fraction"],
             server_debug=options["server_debug"],
             seed=options["seed"],
+            health_seconds=options["health_seconds"],
         )
