@@ -122,7 +122,8 @@ WITH slot AS (
     FROM pairs_judgmentslot s JOIN pairs_pair p ON p.id = s.pair_id
     WHERE s.batch_id = %(batch)s AND p.ready_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM preferences_goldanswer g WHERE g.pair_id = s.pair_id)
-      AND (s.status = 'free' OR (s.status = 'leased' AND s.lease_expires_at < %(now)s))
+      AND s.status IN ('free', 'leased')  -- the partial index slot_claimable: no done rows
+      AND (s.status = 'free' OR s.lease_expires_at < %(now)s)
       AND s.pair_id NOT IN (
           SELECT l.pair_id FROM assignments_lease l
           WHERE l.annotator_id = %(annotator)s AND l.batch_id = %(batch)s
