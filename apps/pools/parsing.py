@@ -1,14 +1,15 @@
 """Read a prompt-pool file (JSONL or CSV) row by row, checking every row, storing nothing.
 
-The file is streamed line by line with the standard `json` and `csv` modules. Every row is
-checked and every bad one reported with its line number; the caller imports the rows only
-when none was bad. Text is kept exactly as uploaded: nothing is stripped or normalised.
+The file is streamed line by line with the standard `json` and `csv` modules, in constant
+memory: `pool_file_check` reads it once and reports every bad line with its number, and
+`pool_file_rows` reads it again, yielding the rows to import, only once the check passed.
+Text is kept exactly as uploaded: nothing is stripped or normalised.
 """
 
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
@@ -71,7 +72,7 @@ class PoolRow:
 
 @dataclass
 class _Report:
-    rows: list[PoolRow] = field(default_factory=list)
+    rows_seen: int = 0
     errors: list[LineError] = field(default_factory=list)
     error_count: int = 0
 
@@ -81,10 +82,23 @@ class _Report:
             self.errors.append(LineError(line, message))
 
     def count_row(self, max_rows: int) -> None:
-        if len(self.rows) + self.error_count >= max_rows:
+        if self.rows_seen >= max_rows:
             raise PoolFileError(
                 f"The file has more than {max_rows:,} rows; split it into smaller files."
             )
+        self.rows_seen += 1
+
+    def refusal(self) -> PoolFileError | None:
+        if self.error_count:
+            noun = "line has" if self.error_count == 1 else "lines have"
+            return PoolFileError(
+                f"{self.error_count:,} {noun} errors; nothing was imported.",
+                lines=self.errors,
+                error_count=self.error_count,
+            )
+        if not self.rows_seen:
+            return PoolFileError("The file has no rows.")
+        return None
 
 
 def file_format_detect(*, filename: str, head: bytes) -> str:
@@ -101,29 +115,70 @@ def file_format_detect(*, filename: str, head: bytes) -> str:
 def pool_file_parse(
     stream: IO[bytes], *, file_format: str, max_messages: int, max_rows: int | None = None
 ) -> list[PoolRow]:
-    """Every row of the file, or PoolFileError naming each bad line (blank lines are skipped)."""
+    """Every row of the file, or PoolFileError naming each bad line (blank lines are skipped).
+
+    Holds every row in memory: for small files; large ones go through pool_file_check and
+    pool_file_rows.
+    """
     report = _Report()
+    rows = list(_rows_read(stream, report, file_format, max_messages, max_rows))
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+    return rows
+
+
+def pool_file_check(
+    stream: IO[bytes],
+    *,
+    file_format: str,
+    max_messages: int,
+    max_rows: int | None = None,
+    every: int = 10_000,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Check every row without keeping any; return how many rows the file has, or raise
+    PoolFileError naming the bad lines. `on_progress(rows_checked)` is called every `every`
+    rows (it may raise to stop the check)."""
+    report = _Report()
+    for _row in _rows_read(stream, report, file_format, max_messages, max_rows):
+        if on_progress is not None and report.rows_seen % every == 0:
+            on_progress(report.rows_seen)
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+    return report.rows_seen
+
+
+def pool_file_rows(stream: IO[bytes], *, file_format: str, max_messages: int) -> Iterator[PoolRow]:
+    """The rows of a file pool_file_check passed, one at a time (PoolFileError if a row is
+    bad after all: the file changed between the two reads)."""
+    report = _Report()
+    for row in _rows_read(stream, report, file_format, max_messages, None):
+        if report.error_count:
+            break
+        yield row
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+
+
+def _rows_read(
+    stream: IO[bytes], report: _Report, file_format: str, max_messages: int, max_rows: int | None
+) -> Iterator[PoolRow]:
     max_rows = settings.POOL_UPLOAD_MAX_ROWS if max_rows is None else max_rows
     if file_format == PoolUpload.Format.JSONL:
-        _jsonl_read(stream, report=report, max_messages=max_messages, max_rows=max_rows)
+        yield from _jsonl_read(stream, report=report, max_messages=max_messages, max_rows=max_rows)
     else:
-        _csv_read(stream, report=report, max_messages=max_messages, max_rows=max_rows)
-    if report.error_count:
-        noun = "line has" if report.error_count == 1 else "lines have"
-        raise PoolFileError(
-            f"{report.error_count:,} {noun} errors; nothing was imported.",
-            lines=report.errors,
-            error_count=report.error_count,
-        )
-    if not report.rows:
-        raise PoolFileError("The file has no rows.")
-    return report.rows
+        yield from _csv_read(stream, report=report, max_messages=max_messages, max_rows=max_rows)
 
 
 # --- JSONL --------------------------------------------------------------------------------
 
 
-def _jsonl_read(stream: IO[bytes], *, report: _Report, max_messages: int, max_rows: int) -> None:
+def _jsonl_read(
+    stream: IO[bytes], *, report: _Report, max_messages: int, max_rows: int
+) -> Iterator[PoolRow]:
     for number, raw in enumerate(stream, start=1):
         line = raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
         if not line.strip():
@@ -133,9 +188,11 @@ def _jsonl_read(stream: IO[bytes], *, report: _Report, max_messages: int, max_ro
             obj = json_loads_strict(utf8_decode(line), what="line")
             if not isinstance(obj, dict):
                 raise RowError(f"expected a JSON object, got {json_type(obj)}")
-            report.rows.append(_jsonl_row(obj, line=number, max_messages=max_messages))
+            row = _jsonl_row(obj, line=number, max_messages=max_messages)
         except RowError as exc:
             report.fail(number, str(exc))
+        else:
+            yield row
 
 
 def _jsonl_row(obj: dict[str, Any], *, line: int, max_messages: int) -> PoolRow:
@@ -164,17 +221,19 @@ def _jsonl_row(obj: dict[str, Any], *, line: int, max_messages: int) -> PoolRow:
 # --- CSV ----------------------------------------------------------------------------------
 
 
-def _csv_read(stream: IO[bytes], *, report: _Report, max_messages: int, max_rows: int) -> None:
+def _csv_read(
+    stream: IO[bytes], *, report: _Report, max_messages: int, max_rows: int
+) -> Iterator[PoolRow]:
     # "surrogateescape" turns undecodable bytes into lone surrogates, reported per row below,
     # so one bad byte does not stop the check of the rest of the file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        _csv_check(csv.reader(text, strict=True), report, max_messages, max_rows)
+        yield from _csv_check(csv.reader(text, strict=True), report, max_messages, max_rows)
     finally:
         text.detach()  # leave the caller's stream open
 
 
-def _csv_check(reader, report: _Report, max_messages: int, max_rows: int) -> None:
+def _csv_check(reader, report: _Report, max_messages: int, max_rows: int) -> Iterator[PoolRow]:
     header: list[str] | None = None
     for line, row in _csv_records(reader, report):
         if len(row) <= 1 and not "".join(row).strip():
@@ -191,9 +250,11 @@ def _csv_check(reader, report: _Report, max_messages: int, max_rows: int) -> Non
             if len(row) != len(header):
                 raise RowError(f"has {len(row)} fields; the header has {len(header)}")
             values = dict(zip(header, row, strict=True))
-            report.rows.append(_csv_row(values, line, max_messages))
+            pool_row = _csv_row(values, line, max_messages)
         except RowError as exc:
             report.fail(line, str(exc))
+        else:
+            yield pool_row
     if header is None:
         raise PoolFileError("The file is empty: a CSV file needs a header row.")
 

@@ -14,6 +14,15 @@ def pool_uploads_recent(*, batch: Batch, limit: int = RECENT_UPLOADS) -> QuerySe
     return PoolUpload.objects.filter(batch=batch).select_related("uploaded_by")[:limit]
 
 
+def pool_uploads_active(*, batch: Batch) -> list[dict]:
+    """The batch's uploads still queued, checking or importing, with their row counts."""
+    return list(
+        PoolUpload.objects.filter(batch=batch, state__in=PoolUpload.ACTIVE)
+        .order_by("pk")
+        .values("id", "state", "rows", "rows_checked", "rows_imported")
+    )
+
+
 def pool_progress(*, batch: Batch) -> dict[str, int]:
     """Pool pairs of the batch: total, ready (both responses done), failed (a response failed
     for good), pending (still generating); and their responses (samples): total, done, failed.

@@ -29,6 +29,33 @@
     bar.textContent = progress.samples_done + " / " + progress.samples_total;
   }
 
+  // Uploads being checked or imported: move their bars; reload once one has ended, so the
+  // page shows its result (done, or the bad lines).
+  const active = (card.dataset.uploadsActive || "").trim().split(/\s+/).filter(Boolean);
+
+  function showUploads(uploads) {
+    const now = uploads.map(function (upload) { return String(upload.id); });
+    if (active.some(function (id) { return now.indexOf(id) === -1; })) {
+      window.location.reload();
+      return;
+    }
+    uploads.forEach(function (upload) {
+      const row = document.getElementById("upload-" + upload.id);
+      if (row && row.dataset.state !== upload.state) {
+        window.location.reload();
+        return;
+      }
+      const bar = document.getElementById("upload-" + upload.id + "-progress");
+      const count = document.getElementById("upload-" + upload.id + "-count");
+      const done = upload.state === "importing" ? upload.rows_imported : upload.rows_checked;
+      if (bar && upload.state === "importing") {
+        bar.max = Math.max(upload.rows, 1);
+        bar.value = upload.rows_imported;
+      }
+      if (count) count.textContent = String(done);
+    });
+  }
+
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -37,9 +64,11 @@
       })
       .then(function (progress) {
         show(progress);
-        // Keep watching quickly while pairs are generating; slowly otherwise (a new upload
-        // from another tab still shows up).
-        setTimeout(poll, progress.pending > 0 ? FAST_MS : SLOW_MS);
+        showUploads(progress.uploads || []);
+        // Keep watching quickly while pairs are generating or a file is imported; slowly
+        // otherwise (a new upload from another tab still shows up).
+        const busy = progress.pending > 0 || (progress.uploads || []).length > 0;
+        setTimeout(poll, busy ? FAST_MS : SLOW_MS);
       })
       .catch(function () {
         setTimeout(poll, SLOW_MS);

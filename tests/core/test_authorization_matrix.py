@@ -27,6 +27,7 @@ from apps.batches.models import Batch
 from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.exports.models import ExportJob
 from apps.pairs.models import Pair
+from apps.pools.models import PoolUpload
 from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
 
 SECRET = "a-private-prompt-7f3"  # in A's prompts and responses: B must never see it
@@ -120,6 +121,9 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("GET", "pools:upload", {200}),
             ("POST", "pools:upload", {400}),  # no file
             ("GET", "pools:progress", {200}),
+            ("GET", "pools:upload-cancel", {405}),
+            ("POST", "pools:upload-cancel", {302}),  # already ended: refused with a message
+            ("GET", "pools:upload-report", {200}),
             ("GET", "quality:batch", {200}),
             ("GET", "quality:flag-lift", {405}),
             ("POST", "quality:flag-lift", {302}),  # lifted, with a message
@@ -302,6 +306,7 @@ def world(db):
             "dialogue_id": pair.dialogue_id,
             "pair_id": open_pair.pk,
             "job_id": job.pk,
+            "upload_id": PoolUpload.objects.filter(batch=batch).first().pk,
             "lease_id": lease.pk,
             "flag_id": flag.pk,
             "content_type_id": ContentType.objects.get_for_model(Batch).pk,

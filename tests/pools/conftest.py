@@ -8,6 +8,12 @@ def staff(db):
     return UserFactory(username="boss", is_staff=True)
 
 
+@pytest.fixture(autouse=True)
+def _upload_dir(settings, tmp_path):
+    """Uploads are stored in the test's own folder."""
+    settings.POOL_UPLOAD_DIR = tmp_path / "pool_uploads"
+
+
 @pytest.fixture
 def generation_queue(redis_client):
     """The real broker's generation queue, emptied before the test."""

@@ -9,7 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.pairs.models import Pair, Sample
-from apps.pools.services import pool_import
+from apps.pools.models import PoolUpload
+from apps.pools.services import pool_import, pool_upload_run
 from tests.factories import BatchFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.
@@ -66,15 +67,20 @@ def test_the_pool_page_stays_inert_and_its_progress_bar_moves(browser_page, tmp_
     assert page.inner_text("#pool-ready") == "0"
     assert page.inner_text("#pool-total") == "2"
 
-    # A rejected upload: its report quotes the hostile role as text.
+    # A rejected upload: stored and queued; once its job has run (here, in this process),
+    # the script's next poll sees it ended and reloads: the report quotes the role as text.
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"messages": [{"role": HOSTILE, "content": "x"}]}) + "\n")
     page.set_input_files("#id_file", str(bad))
     page.click("#pool-upload-form button[type=submit]")
-    page.wait_for_selector("#pool-errors")
+    page.wait_for_load_state()
+    queued = PoolUpload.objects.get(state="queued")
+    expect(page.locator(f"#upload-{queued.pk}-cancel")).to_be_visible()
+    assert pool_upload_run(upload_id=queued.pk) == "failed"
+    page.wait_for_selector(".pool-errors", timeout=15_000)
     _assert_inert(page, events)
-    assert "Line 1:" in page.inner_text("#pool-errors")
-    assert "unknown role" in page.inner_text("#pool-errors")
+    assert "Line 1:" in page.inner_text(".pool-errors")
+    assert "unknown role" in page.inner_text(".pool-errors")
 
     # A worker finishes one response: the script's next poll moves the bar, no reload.
     pair = Pair.objects.filter(batch=batch).order_by("pk").first()

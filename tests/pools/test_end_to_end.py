@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -24,8 +25,11 @@ READY_TIMEOUT_S = 300  # the worker loads the model first
 
 
 @pytest.fixture
-def worker(transactional_db, django_db_blocker, tmp_path):
-    env = worker_env(test_db_name=shared_test_db_name(django_db_blocker))
+def worker(transactional_db, django_db_blocker, tmp_path, settings):
+    env = worker_env(
+        test_db_name=shared_test_db_name(django_db_blocker),
+        POOL_UPLOAD_DIR=str(settings.POOL_UPLOAD_DIR),  # the job reads the page's stored file
+    )
     purge_queues()
     worker = CeleryWorker(
         env=env, log_path=tmp_path / "worker.log", node_name=f"pools-{os.getpid()}@%h"
@@ -72,6 +76,7 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
         "samples_total": 4,
         "samples_done": 4,
         "failed_samples": 0,
+        "uploads": [],
     }, f"{progress}\nWorker log:\n{worker.log_tail()}"
 
     samples = Sample.objects.filter(pair__batch=batch)
@@ -80,8 +85,10 @@ def test_an_uploaded_pool_is_pre_generated_and_the_progress_shows_it(client, wor
         assert sample.status == "done" and sample.text.strip(), sample
         assert sample.worker, "the sample was not claimed by a worker"
         assert sample.completion_tokens <= 8
-    # One wake-up was enough: its task claimed both pairs' samples in one batch.
+    # The import job ran in the worker; then one wake-up was enough: its task claimed both
+    # pairs' samples in one batch.
     log = worker.log_tail(chars=1_000_000)
-    assert log.count("tasks.pair_generate_task[") and log.count("] received") == 1, log[-4000:]
+    assert len(re.findall(r"pools\.tasks\.pool_upload_import_task\[[^]]+\] received", log)) == 1
+    assert len(re.findall(r"tasks\.pair_generate_task\[[^]]+\] received", log)) == 1, log[-4000:]
     page = client.get(reverse("pools:upload", args=[batch.pk])).content.decode()
     assert '<progress id="pool-progress" max="4" value="4">' in page

@@ -27,7 +27,7 @@ def test_supplied_responses_make_a_ready_pair_with_nothing_to_generate(
 ):
     woken = []
     monkeypatch.setattr(
-        "apps.pairs.services.generation_enqueue", lambda *, pair_ids: woken.extend(pair_ids)
+        "apps.pools.services.generation_enqueue", lambda *, pair_ids: woken.extend(pair_ids) or 0
     )
     batch = BatchFactory(overlap=2)
     rows = [

@@ -1,4 +1,8 @@
-"""The staff pool page: upload form, line report, past uploads, progress bar and its JSON."""
+"""The staff pool page: upload form, line report, past uploads, progress bar and its JSON.
+
+A file posted here is stored and imported by a job; `jobs_run` runs that job's service here,
+in the test's transaction (tests/pools/test_upload_jobs.py runs it in a real Celery worker).
+"""
 
 import json
 
@@ -10,7 +14,7 @@ from django.utils import timezone
 from apps.batches.models import Batch
 from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolUpload
-from apps.pools.services import pool_import
+from apps.pools.services import pool_import, pool_upload_run
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +32,11 @@ def progress_url(batch) -> str:
 def jsonl_file(rows, name="pool.jsonl") -> SimpleUploadedFile:
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()
     return SimpleUploadedFile(name, data, content_type="application/json")
+
+
+def jobs_run() -> None:
+    for upload in PoolUpload.objects.filter(state="queued"):
+        pool_upload_run(upload_id=upload.pk)
 
 
 @pytest.fixture
@@ -78,9 +87,20 @@ def test_it_imports_an_upload_and_redirects_to_the_page(client_staff, batch, sta
     assert response.status_code == 302
     assert response["Location"] == upload_url(batch)
     upload = PoolUpload.objects.get()
-    assert (upload.batch, upload.rows, upload.uploaded_by) == (batch, 2, staff)
+    assert (upload.batch, upload.state, upload.uploaded_by) == (batch, "queued", staff)
+    assert not Pair.objects.exists(), "nothing is parsed in the request"
     html = client_staff.get(upload_url(batch)).content.decode()
-    assert "Imported 2 rows from pool.jsonl" in html
+    assert "Received pool.jsonl (" in html and "the progress shows below" in html
+    assert f'id="upload-{upload.pk}-cancel"' in html
+    jobs_run()
+    upload.refresh_from_db()
+    assert (upload.state, upload.rows, upload.rows_imported, upload.stored_path) == (
+        "done",
+        2,
+        2,
+        "",
+    )
+    html = client_staff.get(upload_url(batch)).content.decode()
     assert "<td>pool.jsonl</td><td>JSON Lines</td><td>2</td>" in html
     # Two responses per pair.
     assert '<progress id="pool-progress" max="4" value="0">0 / 4</progress>' in html
@@ -89,18 +109,29 @@ def test_it_imports_an_upload_and_redirects_to_the_page(client_staff, batch, sta
 def test_it_reports_each_bad_line_and_imports_nothing(client_staff, batch):
     data = b'{"prompt": "ok"}\n{"prompt": ""}\n\n{bad json\n{"prompt": "ok"}\n'
     file = SimpleUploadedFile("pool.jsonl", data)
-    response = client_staff.post(upload_url(batch), {"file": file})
-    html = response.content.decode()
-    assert response.status_code == 400
+    assert client_staff.post(upload_url(batch), {"file": file}).status_code == 302
+    jobs_run()
+    html = client_staff.get(upload_url(batch)).content.decode()
     assert "2 lines have errors; nothing was imported." in html
     assert '<span class="pool-line">Line 2:</span> &quot;prompt&quot; is empty' in html
     assert '<span class="pool-line">Line 4:</span> malformed JSON in line' in html
-    assert not PoolUpload.objects.exists() and not Pair.objects.exists()
+    upload = PoolUpload.objects.get()
+    assert (upload.state, upload.bad_line_count) == ("failed", 2)
+    assert not upload.items.exists() and not Pair.objects.exists()
+    report = client_staff.get(reverse("pools:upload-report", args=[batch.pk, upload.pk]))
+    assert report["Content-Type"].startswith("text/csv")
+    assert report.content.decode().splitlines() == [
+        "line,message",
+        '2,"""prompt"" is empty"',
+        "4,malformed JSON in line: Expecting property name enclosed in double quotes (column 2)",
+    ]
 
 
 def test_it_caps_the_report_and_counts_the_lines_not_listed(client_staff, batch):
     file = SimpleUploadedFile("pool.jsonl", b'{"prompt": 1}\n' * 230)
-    html = client_staff.post(upload_url(batch), {"file": file}).content.decode()
+    client_staff.post(upload_url(batch), {"file": file})
+    jobs_run()
+    html = client_staff.get(upload_url(batch)).content.decode()
     assert html.count('<span class="pool-line">') == 200
     assert "… and 30 more bad lines not listed." in html
 
@@ -117,10 +148,10 @@ def test_it_refuses_a_file_over_the_size_limit_with_a_form_error(client_staff, b
 def test_it_refuses_a_file_over_the_row_limit_with_a_clear_error(client_staff, batch, settings):
     settings.POOL_UPLOAD_MAX_ROWS = 2
     file = jsonl_file([{"prompt": "p"}] * 3)
-    response = client_staff.post(upload_url(batch), {"file": file})
-    assert response.status_code == 400
-    assert "The file has more than 2 rows" in response.content.decode()
-    assert not PoolUpload.objects.exists()
+    assert client_staff.post(upload_url(batch), {"file": file}).status_code == 302
+    jobs_run()
+    assert "The file has more than 2 rows" in client_staff.get(upload_url(batch)).content.decode()
+    assert PoolUpload.objects.get().state == "failed" and not Pair.objects.exists()
 
 
 def test_it_asks_for_a_file_when_none_is_sent(client_staff, batch):
@@ -134,7 +165,9 @@ def test_it_asks_for_a_file_when_none_is_sent(client_staff, batch):
 def test_it_accepts_csv_uploads(client_staff, batch):
     file = SimpleUploadedFile("pool.csv", b"prompt,category\nHi,greeting\n", "text/csv")
     assert client_staff.post(upload_url(batch), {"file": file}).status_code == 302
+    jobs_run()
     assert PoolUpload.objects.get().file_format == "csv"
+    assert PoolUpload.objects.get().state == "done"
 
 
 def test_it_shows_no_form_for_a_closed_batch_and_refuses_posts(client_staff, batch):
@@ -156,9 +189,9 @@ def test_it_escapes_hostile_text_in_the_report_and_the_upload_list(client_staff,
     )
     bad = json.dumps({"messages": [{"role": HOSTILE, "content": "x"}]}).encode()
     file = SimpleUploadedFile(f"{HOSTILE}.csv.jsonl", b"\n" + bad + b"\n")
-    response = client_staff.post(upload_url(batch), {"file": file})
-    html = response.content.decode()
-    assert response.status_code == 400
+    client_staff.post(upload_url(batch), {"file": file})
+    jobs_run()
+    html = client_staff.get(upload_url(batch)).content.decode()
     assert "Line 2:" in html and "unknown role" in html
     assert "<script>window.__pwned" not in html and "<img src=x" not in html
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html  # the upload's filename
@@ -190,6 +223,7 @@ def test_the_progress_endpoint_counts_ready_failed_and_pending_pool_pairs(
         "samples_total": 8,
         "samples_done": 3,
         "failed_samples": 2,
+        "uploads": [],
     }
     html = client_staff.get(upload_url(batch)).content.decode()
     assert '<progress id="pool-progress" max="8" value="3">' in html
@@ -232,4 +266,5 @@ def test_it_reads_uploads_django_spooled_to_a_temporary_file(
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # anything larger goes to a temporary file
     response = client_staff.post(upload_url(batch), {"file": SimpleUploadedFile(name, data)})
     assert response.status_code == 302
+    jobs_run()
     assert PoolUpload.objects.get().rows == 2
