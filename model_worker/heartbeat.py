@@ -74,6 +74,10 @@ def _beat(*, name: str, queues: str, started_at, stopped: bool = False) -> None:
         started_at=started_at,
         stopped=stopped,
     )
+    if not stopped:
+        from .backends.openai_backend import endpoints_probe
+
+        endpoints_probe(checked_by=name)
 
 
 def heartbeat_start(*, queues: str) -> threading.Thread:

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.catalog.models import ModelVariant
 from apps.pairs.models import Sample
 
-from .models import WorkerHeartbeat
+from .models import EndpointHealth, WorkerHeartbeat
 
 
 def workers_status() -> list[dict]:
@@ -63,3 +64,25 @@ def failures_recent(*, limit: int = 20):
         .select_related("variant")
         .order_by("-finished_at", "-pk")[:limit]
     )
+
+
+def endpoints_health() -> list[dict]:
+    """OpenAI-compatible endpoints of active variants, each with its last probe (if any)."""
+    served: dict[str, list[str]] = {}
+    for name, base_url in ModelVariant.objects.filter(
+        is_active=True, backend=ModelVariant.Backend.OPENAI
+    ).values_list("name", "base_url"):
+        served.setdefault(base_url.rstrip("/"), []).append(name)
+    probes = {h.base_url: h for h in EndpointHealth.objects.filter(base_url__in=served)}
+    now = timezone.now()
+    return [
+        {
+            "base_url": base_url,
+            "variants": names,
+            "health": probes.get(base_url),
+            "seconds_ago": (now - probes[base_url].last_seen).seconds
+            if base_url in probes
+            else None,
+        }
+        for base_url, names in sorted(served.items())
+    ]

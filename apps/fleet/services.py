@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from .models import WorkerHeartbeat
+from .models import EndpointHealth, WorkerHeartbeat
 
 
 def heartbeat_record(
@@ -36,3 +36,27 @@ def heartbeat_record(
         create_defaults={**reported, "started_at": started_at or now},
     )
     return heartbeat
+
+
+def endpoint_health_record(
+    *,
+    base_url: str,
+    variants: list[str],
+    ok: bool,
+    latency_ms: int | None,
+    error: str = "",
+    checked_by: str = "",
+) -> EndpointHealth:
+    """Store a worker's probe of one OpenAI-compatible endpoint (the latest one wins)."""
+    health, _ = EndpointHealth.objects.update_or_create(
+        base_url=base_url,
+        defaults={
+            "variants": variants,
+            "ok": ok,
+            "latency_ms": latency_ms,
+            "error": error[:2000],
+            "checked_by": checked_by,
+            "last_seen": timezone.now(),
+        },
+    )
+    return health

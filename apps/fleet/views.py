@@ -11,5 +11,6 @@ def fleet_status(request):
         "backlog": selectors.generation_backlog(),
         "queue_depth": selectors.broker_queue_depth(),
         "failures": selectors.failures_recent(),
+        "endpoints": selectors.endpoints_health(),
     }
     return render(request, "fleet/fleet_status.html", context)

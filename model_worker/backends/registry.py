@@ -7,6 +7,8 @@ _loaded: dict[tuple[str, ...], object] = {}
 
 
 def _load_key(variant) -> tuple[str, ...]:
+    if variant.backend == "openai":  # one client (and concurrency limit) per endpoint and model
+        return (variant.backend, variant.base_url, variant.source, variant.api_key_env)
     return (variant.backend, variant.source_kind, variant.source, variant.dtype, variant.device)
 
 
@@ -34,6 +36,10 @@ def _create(variant):
         from .vllm_backend import VllmBackend
 
         return VllmBackend.from_variant(variant)
+    if variant.backend == "openai":
+        from .openai_backend import OpenAIBackend
+
+        return OpenAIBackend.from_variant(variant)
     raise PermanentGenerationError(f"Unknown backend {variant.backend!r} for {variant.name}.")
 
 

@@ -51,3 +51,28 @@ def test_it_shows_the_backlog_and_recent_errors_escaped(staff_client, batch, ann
     assert "&lt;script&gt;alert(1)&lt;/script&gt; boom" in html
     assert "no worker has reported" in html
     assert 'id="queue-depth">broker down' not in html
+
+
+def test_it_shows_each_model_servers_health_and_latency_escaped(staff_client):
+    from apps.fleet.services import endpoint_health_record
+    from tests.factories import ModelVariantFactory
+
+    for name, url in [("up", "http://gpu-1:8000/v1"), ("down", "http://gpu-2:8000/v1")]:
+        ModelVariantFactory(
+            name=name, backend="openai", source_kind="served_model", source="m", base_url=url
+        )
+    endpoint_health_record(base_url="http://gpu-1:8000/v1", variants=["up"], ok=True, latency_ms=12)
+    endpoint_health_record(
+        base_url="http://gpu-2:8000/v1",
+        variants=["down"],
+        ok=False,
+        latency_ms=3001,
+        error="<b>ConnectError</b>",
+    )
+
+    html = staff_client.get(reverse("fleet:status")).content.decode()
+
+    assert "Model servers" in html
+    assert "12 ms" in html and "3001 ms" in html
+    assert html.count(">up</span>") == 1 and html.count(">down</span>") == 1
+    assert "&lt;b&gt;ConnectError&lt;/b&gt;" in html

@@ -1,0 +1,235 @@
+"""OpenAI-compatible backend: the model runs on a server (vLLM, SGLang, TGI, a hosted API,
+`transformers serve`); this worker streams chat completions from it over HTTP.
+
+Each request goes with its own temperature, top_p, max_tokens and seed, so a pair's two sides
+keep their own settings; the server batches them (continuous batching). Requests run in
+threads, at most `max_concurrency` at once per variant *in this worker process* (a semaphore
+per process: N worker processes may send N x max_concurrency). The streamed texts are written
+from the calling thread only, so the database is only touched where the lease is held.
+
+Errors: a 4xx answer can never succeed and fails that sample with the server's message; a 5xx,
+a dropped connection or a timeout is transient: it is raised, the samples are handed back with
+the reason and the task retries them with backoff.
+"""
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from .base import GenerationRequest, GenerationResult, PermanentGenerationError
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 120.0  # between two streamed chunks, not for the whole answer
+PROGRESS_POLL_S = 0.05
+
+_semaphores: dict[tuple[str, str], threading.BoundedSemaphore] = {}
+_semaphores_lock = threading.Lock()
+
+
+class TransientServerError(Exception):
+    """The server answered 5xx, dropped the stream or timed out: worth retrying later."""
+
+
+class _Cancelled(Exception):
+    """The batch stopped (a sibling failed, or it steps aside for live work)."""
+
+
+def concurrency_limit(*, base_url: str, model: str, limit: int) -> threading.BoundedSemaphore:
+    """This process's semaphore for one endpoint and model (created on first use)."""
+    with _semaphores_lock:
+        key = (base_url, model)
+        if key not in _semaphores:
+            _semaphores[key] = threading.BoundedSemaphore(limit)
+        return _semaphores[key]
+
+
+def error_message(response: httpx.Response) -> str:
+    """The server's own words for a refused request (OpenAI, FastAPI or plain text)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:500] or response.reason_phrase
+    if isinstance(body, dict):
+        error = body.get("error", body.get("detail", body))
+        if isinstance(error, dict):
+            error = error.get("message", error)
+        return str(error)[:500]
+    return str(body)[:500]
+
+
+class OpenAIBackend:
+    def __init__(
+        self, *, name: str, base_url: str, model: str, api_key_env: str, max_concurrency: int
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key_env = api_key_env
+        self.device = "remote"
+        self.limit = concurrency_limit(base_url=self.base_url, model=model, limit=max_concurrency)
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+            limits=httpx.Limits(max_connections=max(max_concurrency, 1) * 2),
+        )
+
+    @classmethod
+    def from_variant(cls, variant) -> "OpenAIBackend":
+        if not variant.base_url:
+            raise PermanentGenerationError(f"{variant.name} has no base URL for its server.")
+        return cls(
+            name=variant.name,
+            base_url=variant.base_url,
+            model=variant.source,
+            api_key_env=variant.api_key_env,
+            max_concurrency=variant.max_concurrency,
+        )
+
+    def _headers(self) -> dict[str, str]:
+        if not self.api_key_env:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise PermanentGenerationError(
+                f"The API key variable {self.api_key_env} is not set on this worker."
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    def generate(
+        self,
+        requests: list[GenerationRequest],
+        *,
+        context_window: int,
+        on_progress: Callable[[list[str]], None] | None = None,
+        progress_every: int = 8,
+    ) -> list[GenerationResult | PermanentGenerationError]:
+        """Stream every request at once (within the concurrency limit); report the texts so
+        far every `progress_every` tokens of any row. The server owns the context window."""
+        headers = self._headers()
+        texts = [""] * len(requests)
+        tokens_seen = [0]
+        cancel = threading.Event()
+        with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="openai") as pool:
+            futures = [
+                pool.submit(self._stream_one, request, headers, texts, row, tokens_seen, cancel)
+                for row, request in enumerate(requests)
+            ]
+            reported = 0
+            try:
+                while not all(f.done() for f in futures):
+                    time.sleep(PROGRESS_POLL_S)
+                    if any(f.done() and f.exception() for f in futures):
+                        break  # a transient failure fails the batch: stop waiting for the rest
+                    if on_progress is not None and tokens_seen[0] - reported >= progress_every:
+                        reported = tokens_seen[0]
+                        on_progress(list(texts))
+            finally:
+                # Stops the other streams when the batch failed or stepped aside for live work.
+                cancel.set()
+        errors = [f.exception() for f in futures]
+        real = [e for e in errors if e is not None and not isinstance(e, _Cancelled)]
+        if real:
+            raise real[0]
+        return [f.result() for f in futures]
+
+    def _stream_one(self, request, headers, texts, row, tokens_seen, cancel):
+        body = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_new_tokens,
+            "seed": request.seed,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        with self.limit:
+            if cancel.is_set():
+                raise _Cancelled
+            try:
+                return self._post(body, headers, texts, row, tokens_seen, cancel)
+            except httpx.TransportError as exc:  # connection refused or dropped, timeouts
+                raise TransientServerError(
+                    f"{self.base_url} did not answer: {type(exc).__name__}: {exc}"
+                ) from exc
+
+    def _post(self, body, headers, texts, row, tokens_seen, cancel):
+        url = f"{self.base_url}/chat/completions"
+        chunks = 0
+        finish, usage = None, {}
+        with self.client.stream("POST", url, json=body, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                message = f"{self.base_url} answered {response.status_code}: "
+                message += error_message(response)
+                if response.status_code < 500 and response.status_code != 429:
+                    return PermanentGenerationError(message)
+                raise TransientServerError(message)
+            for line in response.iter_lines():
+                if cancel.is_set():
+                    raise _Cancelled
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                event = json.loads(data)
+                usage = event.get("usage") or usage
+                for choice in event.get("choices") or []:
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        texts[row] += piece
+                        chunks += 1
+                        tokens_seen[0] += 1
+                    finish = choice.get("finish_reason") or finish
+        if finish is None:
+            raise TransientServerError(f"{self.base_url} ended the stream without finishing.")
+        return GenerationResult(
+            text=texts[row].strip(),
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", chunks)),
+            finish_reason="stop" if finish == "stop" else "length",
+        )
+
+
+PROBE_TIMEOUT_S = 3.0
+
+
+def endpoints_probe(*, checked_by: str) -> int:
+    """Probe each active OpenAI-compatible endpoint once (GET {base_url}/models) and store its
+    health and latency for the fleet page; return how many were probed. Run by the worker
+    heartbeat, never by a web request."""
+    from apps.catalog.models import ModelVariant
+    from apps.fleet.services import endpoint_health_record
+
+    endpoints: dict[str, dict] = {}
+    for variant in ModelVariant.objects.filter(is_active=True, backend=ModelVariant.Backend.OPENAI):
+        endpoint = endpoints.setdefault(
+            variant.base_url.rstrip("/"), {"names": [], "key_env": variant.api_key_env}
+        )
+        endpoint["names"].append(variant.name)
+    for base_url, endpoint in endpoints.items():
+        key = os.environ.get(endpoint["key_env"]) if endpoint["key_env"] else None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        started = time.monotonic()
+        ok, error = False, ""
+        try:
+            response = httpx.get(f"{base_url}/models", headers=headers, timeout=PROBE_TIMEOUT_S)
+            ok = response.status_code == 200
+            if not ok:
+                error = f"answered {response.status_code}: {error_message(response)}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        endpoint_health_record(
+            base_url=base_url,
+            variants=endpoint["names"],
+            ok=ok,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            error=error,
+            checked_by=checked_by,
+        )
+    return len(endpoints)
