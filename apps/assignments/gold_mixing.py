@@ -39,12 +39,13 @@ def _next_index():
 
 # The gold pair (locked, SKIP LOCKED), its new slot and the lease, in one round trip.
 _GOLD_CLAIM_SQL = """
-WITH pair AS (
+WITH {held_cte}, pair AS (
     SELECT p.id, COALESCE(
         (SELECT MAX(s."index") FROM pairs_judgmentslot s WHERE s.pair_id = p.id), -1
     ) + 1 AS next_index
     FROM pairs_pair p JOIN preferences_goldanswer g ON g.pair_id = p.id
-    WHERE p.batch_id = %(batch)s AND NOT g.for_qualification AND p.ready_at IS NOT NULL
+    WHERE (SELECT n FROM held) < %(max_open)s
+      AND p.batch_id = %(batch)s AND NOT g.for_qualification AND p.ready_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM assignments_lease l
                       WHERE l.pair_id = p.id AND l.annotator_id = %(annotator)s)
       AND NOT EXISTS (SELECT 1 FROM preferences_comparison c
@@ -59,31 +60,38 @@ WITH pair AS (
         lease_expires_at)
     SELECT %(batch)s, pair.id, pair.next_index, 'leased', %(annotator)s, %(expires)s FROM pair
     RETURNING id, pair_id
+), leased AS (
+    INSERT INTO assignments_lease (slot_id, pair_id, batch_id, annotator_id, left_slot, status,
+        claimed_at, expires_at, ended_at, skip_reason, flag_reason, flag_note, idempotency_key)
+    SELECT slot.id, slot.pair_id, %(batch)s, %(annotator)s, %(left_slot)s, 'open', %(now)s,
+        %(expires)s, NULL, '', '', '', ''
+    FROM slot
+    RETURNING {lease_columns}
 )
-INSERT INTO assignments_lease (slot_id, pair_id, batch_id, annotator_id, left_slot, status,
-    claimed_at, expires_at, ended_at, skip_reason, flag_reason, flag_note, idempotency_key)
-SELECT slot.id, slot.pair_id, %(batch)s, %(annotator)s, %(left_slot)s, 'open', %(now)s,
-    %(expires)s, NULL, '', '', '', ''
-FROM slot
-RETURNING {lease_columns}
+SELECT held.n, leased.* FROM held LEFT JOIN leased ON true
 """
 
 
 def _gold_claim_in_one_statement(*, batch: Batch, annotator, expires) -> Lease | None:
-    from .services import lease_columns, lease_from_row
+    from .services import HELD_CTE, held_and_lease, lease_columns, lease_limit_check
 
     params = {
+        "max_open": batch.max_open_leases,
         "batch": batch.pk,
         "annotator": annotator.pk,
         "expires": expires,
         "now": timezone.now(),
         "left_slot": random.choice("ab"),
     }
-    sql = _GOLD_CLAIM_SQL.replace("{lease_columns}", lease_columns("assignments_lease"))
+    sql = _GOLD_CLAIM_SQL.replace("{held_cte}", HELD_CTE).replace(
+        "{lease_columns}", lease_columns("assignments_lease")
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else lease_from_row(row=row, batch=batch, annotator=annotator)
+    held, lease = held_and_lease(row=row, batch=batch, annotator=annotator)
+    lease_limit_check(held=held, batch=batch)  # at the limit: refused, like a normal claim
+    return lease
 
 
 def gold_drawn(*, batch: Batch) -> bool:
@@ -93,8 +101,9 @@ def gold_drawn(*, batch: Batch) -> bool:
 
 def gold_claim(*, batch: Batch, annotator, expires) -> Lease | None:
     """Lease the annotator a work-gold pair of the batch they never had (no lease, no
-    judgment, no slot), or None when there is none. One statement on PostgreSQL, like a
-    normal claim's slot pick and lease (three elsewhere, like the normal claim there)."""
+    judgment, no slot), or None when there is none. One statement on PostgreSQL (with the
+    open-lease count: LeaseLimitReached at the limit), like a normal claim's; three elsewhere,
+    like the normal claim's slot read, slot write and lease insert there."""
     if connection.vendor == "postgresql":
         return _gold_claim_in_one_statement(batch=batch, annotator=annotator, expires=expires)
     had = {"pair_id": OuterRef("pk"), "annotator": annotator}

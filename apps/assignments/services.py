@@ -114,13 +114,14 @@ def _claims_take_turns(*, batch: Batch, annotator) -> None:
 # Data-modifying CTEs share one snapshot and the row lock of `slot`, so this is the ORM path
 # below (SQLite) with the same WHERE clause, order and SKIP LOCKED, in one round trip.
 _CLAIM_SQL = """
-WITH slot AS (
+WITH {held_cte}, slot AS (
     SELECT s.id, s.pair_id, s.status,
         (SELECT l.id FROM assignments_lease l
          WHERE l.pair_id = s.pair_id AND l.annotator_id = %(annotator)s
            AND l.status = 'expired' LIMIT 1) AS ran_out_id
     FROM pairs_judgmentslot s JOIN pairs_pair p ON p.id = s.pair_id
-    WHERE s.batch_id = %(batch)s AND p.ready_at IS NOT NULL
+    WHERE (SELECT n FROM held) < %(max_open)s
+      AND s.batch_id = %(batch)s AND p.ready_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM preferences_goldanswer g WHERE g.pair_id = s.pair_id)
       AND s.status IN ('free', 'leased')  -- the partial index slot_claimable: no done rows
       AND (s.status = 'free' OR s.lease_expires_at < %(now)s)
@@ -151,16 +152,38 @@ WITH slot AS (
     FROM slot WHERE slot.ran_out_id IS NULL
     RETURNING {lease_columns}
 )
-SELECT * FROM reopened UNION ALL SELECT * FROM created
+SELECT held.n, leased.* FROM held
+LEFT JOIN (SELECT * FROM reopened UNION ALL SELECT * FROM created) leased ON true
 """
 
+# The annotator's live leases in the batch, read in the claim's statement (after the
+# advisory lock, so it sees what the claim before committed): a claim at the limit leases
+# nothing and says how many they hold. Used by the gold pair's statement too.
+HELD_CTE = """held AS (
+    SELECT count(*) AS n FROM assignments_lease
+    WHERE annotator_id = %(annotator)s AND batch_id = %(batch)s AND status = 'open'
+      AND expires_at > %(now)s
+)"""
 
-def lease_from_row(*, row, batch: Batch, annotator) -> Lease:
-    """A Lease built from a `RETURNING {lease_columns}` row (no second read)."""
+
+def held_and_lease(*, row, batch: Batch, annotator) -> tuple[int, Lease | None]:
+    """(live leases held before the claim, the Lease leased or None) from a claim statement's
+    row `n, {lease_columns}`: the lease is built from what the statement returned."""
+    held, columns = row[0], row[1:]
+    if columns[0] is None:
+        return held, None
     fields = Lease._meta.concrete_fields
-    lease = Lease.from_db(connection.alias, [f.attname for f in fields], list(row))
+    lease = Lease.from_db(connection.alias, [f.attname for f in fields], list(columns))
     lease.batch, lease.annotator = batch, annotator
-    return lease
+    return held, lease
+
+
+def lease_limit_check(*, held: int, batch: Batch) -> None:
+    if held >= batch.max_open_leases:
+        raise LeaseLimitReached(
+            f"You already hold {held} pairs of this batch (the most allowed is "
+            f"{batch.max_open_leases}). Judge, skip or release one first."
+        )
 
 
 def lease_columns(table: str) -> str:
@@ -168,41 +191,46 @@ def lease_columns(table: str) -> str:
 
 
 def _slot_lease_in_one_statement(*, batch: Batch, annotator, now, expires) -> Lease | None:
-    sql = _CLAIM_SQL.replace("{lease_columns}", "{}")
+    sql = _CLAIM_SQL.replace("{held_cte}", HELD_CTE).replace("{lease_columns}", "{}")
     parts = sql.split("{}")
     sql = parts[0] + lease_columns("l") + parts[1] + lease_columns("assignments_lease") + parts[2]
+    params = {
+        "batch": batch.pk,
+        "annotator": annotator.pk,
+        "now": now,
+        "expires": expires,
+        "left_slot": random.choice("ab"),
+        "max_open": batch.max_open_leases,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "batch": batch.pk,
-                "annotator": annotator.pk,
-                "now": now,
-                "expires": expires,
-                "left_slot": random.choice("ab"),
-            },
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else lease_from_row(row=row, batch=batch, annotator=annotator)
+    held, lease = held_and_lease(row=row, batch=batch, annotator=annotator)
+    lease_limit_check(held=held, batch=batch)
+    return lease
 
 
-def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
+def _held_check(*, batch: Batch, annotator, now) -> None:
     held = Lease.objects.filter(
         annotator=annotator, batch=batch, status=Lease.Status.OPEN, expires_at__gt=now
     ).count()
-    if held >= batch.max_open_leases:
-        raise LeaseLimitReached(
-            f"You already hold {held} pairs of this batch (the most allowed is "
-            f"{batch.max_open_leases}). Judge, skip or release one first."
-        )
+    lease_limit_check(held=held, batch=batch)
+
+
+def _claim_once(*, batch: Batch, annotator, now) -> Lease | None:
     expires = now + timedelta(minutes=batch.lease_minutes)
+    # PostgreSQL reads the open-lease count in the statement that leases (gold or normal).
+    one_statement = connection.vendor == "postgresql"
     if gold_mixing.qualification_pending(batch=batch, annotator=annotator):
+        _held_check(batch=batch, annotator=annotator, now=now)
         return gold_mixing.qualification_claim(batch=batch, annotator=annotator, expires=expires)
+    if not one_statement:
+        _held_check(batch=batch, annotator=annotator, now=now)
     if gold_mixing.gold_drawn(batch=batch):
         lease = gold_mixing.gold_claim(batch=batch, annotator=annotator, expires=expires)
         if lease is not None:
             return lease
-    if connection.vendor == "postgresql":
+    if one_statement:
         return _slot_lease_in_one_statement(
             batch=batch, annotator=annotator, now=now, expires=expires
         )
