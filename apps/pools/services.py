@@ -166,6 +166,15 @@ def pool_upload_run(*, upload_id: int) -> str:
             "or raise POOL_IMPORT_SOFT_TIME_LIMIT_S."
         )
         _end(upload_id, State.FAILED, message=message)
+    except Exception as exc:
+        # Rolled back; say so on the upload rather than leave it "importing" for ever.
+        _end(
+            upload_id,
+            State.FAILED,
+            message=f"The import stopped on an error ({type(exc).__name__}); nothing was "
+            "imported. The worker's log has the details.",
+        )
+        raise
     finally:
         side.close()
         Path(upload.stored_path).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -210,3 +211,21 @@ def test_it_refuses_when_the_batch_was_closed_after_it_was_read(batch, staff):
     with pytest.raises(PoolFileError, match="closed meanwhile"):
         pool_import(batch=batch, uploaded_by=staff, filename="p.jsonl", data=jsonl(ROWS))
     assert PoolUpload.objects.count() == 0
+
+
+def test_an_import_job_that_stops_on_an_error_says_so_on_the_upload(
+    batch, staff, settings, tmp_path
+):
+    from apps.pools.services import pool_upload_receive, pool_upload_run
+
+    settings.POOL_UPLOAD_DIR = tmp_path
+    upload = pool_upload_receive(
+        batch=batch, uploaded_by=staff, file=SimpleUploadedFile("p.jsonl", jsonl(ROWS))
+    )
+    os.remove(upload.stored_path)  # the folder is not shared with the worker, say
+    with pytest.raises(FileNotFoundError):
+        pool_upload_run(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.state == "failed"
+    assert upload.message.startswith("The import stopped on an error (FileNotFoundError)")
+    assert not Pair.objects.exists()

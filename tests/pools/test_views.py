@@ -5,6 +5,7 @@ in the test's transaction (tests/pools/test_upload_jobs.py runs it in a real Cel
 """
 
 import json
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from apps.batches.models import Batch
 from apps.pairs.models import Pair, Sample
-from apps.pools.models import PoolUpload
+from apps.pools.models import PoolItem, PoolUpload
 from apps.pools.services import pool_import, pool_upload_run
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,21 @@ def test_it_asks_for_a_file_when_none_is_sent(client_staff, batch):
     assert "This field is required." in response.content.decode()
     empty = client_staff.post(upload_url(batch), {"file": SimpleUploadedFile("e.csv", b"")})
     assert "The submitted file is empty." in empty.content.decode()
+
+
+def test_cancelling_a_queued_upload_ends_it_at_once_and_deletes_its_file(client_staff, batch):
+    client_staff.post(upload_url(batch), {"file": jsonl_file([{"prompt": "x"}])})
+    upload = PoolUpload.objects.get()
+    stored = upload.stored_path
+    cancel = reverse("pools:upload-cancel", args=[batch.pk, upload.pk])
+    html = client_staff.post(cancel, follow=True).content.decode()
+    assert "Cancelling pool.jsonl: nothing of it is kept." in html
+    upload.refresh_from_db()
+    assert upload.state == "cancelled" and not Pair.objects.exists()
+    assert not os.path.exists(stored)
+    jobs_run()  # a job delivered afterwards leaves it cancelled
+    assert pool_upload_run(upload_id=upload.pk) == "cancelled"
+    assert not PoolItem.objects.exists()
 
 
 def test_it_accepts_csv_uploads(client_staff, batch):
