@@ -21,6 +21,7 @@ import httpx
 from .sources import resolve_gguf
 
 SERVE_READY_TIMEOUT_S = 180
+CB_NUM_BLOCKS = 256  # of 32 tokens: about 8,000 tokens of KV cache, ~380 MB for SmolLM2-135M
 
 
 def served_model_folder(*, gguf_source: str, cache_dir: Path) -> Path:
@@ -79,6 +80,9 @@ class TransformersServe:
                     self.model,
                     *("--host", "127.0.0.1", "--port", str(self.port)),
                     *("--continuous-batching", "--device", "cpu", "--log-level", "info"),
+                    # On a CPU the paged cache would otherwise size itself from the machine's
+                    # free RAM (13 GB here, and the OOM killer); this holds 32 x 256 tokens.
+                    *("--cb-block-size", "32", "--cb-num-blocks", str(CB_NUM_BLOCKS)),
                 ],
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -161,7 +161,7 @@ def test_a_server_stopped_mid_stream_is_retried_then_failed_with_its_reason(
     start_worker, own_openai_server
 ):
     worker = start_worker("server-stopped")
-    [pair] = _served_pairs(own_openai_server, 1, max_new_tokens=64)
+    [pair] = _served_pairs(own_openai_server, 1, max_new_tokens=32)
     wait_until(
         lambda: Sample.objects.filter(pair=pair, status="running").exclude(text="").exists(),
         timeout_s=90,
@@ -182,7 +182,7 @@ def test_a_server_stopped_mid_stream_is_retried_then_failed_with_its_reason(
 @pytest.mark.worker
 def test_a_worker_killed_mid_stream_completes_each_sample_once(start_worker, openai_server):
     worker = start_worker("served-killed")
-    pairs = _served_pairs(openai_server, 2, max_new_tokens=32)
+    pairs = _served_pairs(openai_server, 1, max_new_tokens=16)
     wait_until(
         lambda: Sample.objects.filter(pair__in=pairs, status="running").exclude(text="").exists(),
         timeout_s=90,
@@ -204,7 +204,7 @@ def test_a_worker_killed_mid_stream_completes_each_sample_once(start_worker, ope
     for child in streaming:
         os.kill(child.pid, signal.SIGKILL)
 
-    wait_until(lambda: _statuses(pairs) == {"done"}, timeout_s=150, worker=worker, what="done")
+    wait_until(lambda: _statuses(pairs) == {"done"}, timeout_s=120, worker=worker, what="done")
     _assert_each_pair_completed_once(pairs)
     assert Sample.objects.filter(pair__in=pairs, attempts__gte=2).exists()
 
