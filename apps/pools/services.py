@@ -9,6 +9,7 @@ memory: a check of every line (nothing stored), then the import in chunks, in on
 import io
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from itertools import islice
 from pathlib import Path
 from typing import IO
@@ -16,6 +17,7 @@ from typing import IO
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, reset_queries, transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -43,6 +45,14 @@ State = PoolUpload.State
 
 class UploadCancelled(Exception):
     """Staff cancelled the upload: everything imported so far is rolled back."""
+
+
+class UploadBusy(Exception):
+    """Another run may still be importing the upload; ask again after `retry_after_s`."""
+
+    def __init__(self, *, retry_after_s: float) -> None:
+        super().__init__(f"another run may still be importing; retry in {retry_after_s:.0f} s")
+        self.retry_after_s = max(1.0, retry_after_s)
 
 
 def pool_import(*, batch: Batch, uploaded_by, filename: str, data: bytes | IO[bytes]) -> PoolUpload:
@@ -118,15 +128,26 @@ def pool_upload_receive(*, batch: Batch, uploaded_by, file) -> PoolUpload:
 def pool_upload_run(*, upload_id: int) -> str:
     """The import job: check the stored file, then import it; return the upload's state.
 
-    Safe to run twice: only a queued upload is taken. A bad line, a closed batch or a
-    cancellation leaves nothing stored and says why on the upload; the file is deleted.
+    Safe to run twice: a queued upload is taken, and so is one left checking or importing by
+    a run past the task's hard time limit (its worker died: PostgreSQL rolled it back). One
+    started more recently may still be running: UploadBusy says when to try again. A bad
+    line, a closed batch or a cancellation leaves nothing stored and says why on the upload;
+    the file is deleted.
     """
     now = timezone.now()
-    taken = PoolUpload.objects.filter(pk=upload_id, state=State.QUEUED).update(
-        state=State.CHECKING, started_at=now
+    dead_before = now - timedelta(seconds=settings.POOL_IMPORT_SOFT_TIME_LIMIT_S + 60)
+    taken = (
+        PoolUpload.objects.filter(pk=upload_id)
+        .filter(
+            Q(state=State.QUEUED)
+            | Q(state__in=[State.CHECKING, State.IMPORTING], started_at__lt=dead_before)
+        )
+        .update(state=State.CHECKING, started_at=now, rows_checked=0, rows_imported=0)
     )
     upload = PoolUpload.objects.select_related("batch").get(pk=upload_id)
     if not taken:
+        if upload.state in (State.CHECKING, State.IMPORTING):
+            raise UploadBusy(retry_after_s=(upload.started_at - dead_before).total_seconds())
         return upload.state
     side = connections.create_connection(DEFAULT_DB_ALIAS)  # progress seen during the import
     try:

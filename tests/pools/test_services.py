@@ -229,3 +229,32 @@ def test_an_import_job_that_stops_on_an_error_says_so_on_the_upload(
     assert upload.state == "failed"
     assert upload.message.startswith("The import stopped on an error (FileNotFoundError)")
     assert not Pair.objects.exists()
+
+
+def test_an_import_left_by_a_dead_worker_is_taken_over_and_a_recent_one_is_waited_for(
+    batch, staff, settings, tmp_path
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.pools.services import UploadBusy, pool_upload_receive, pool_upload_run
+
+    settings.POOL_UPLOAD_DIR = tmp_path
+    upload = pool_upload_receive(
+        batch=batch, uploaded_by=staff, file=SimpleUploadedFile("p.jsonl", jsonl(ROWS))
+    )
+    hard_limit_s = settings.POOL_IMPORT_SOFT_TIME_LIMIT_S + 60
+    recent = timezone.now() - timedelta(seconds=60)
+    PoolUpload.objects.filter(pk=upload.pk).update(state="importing", started_at=recent)
+    with pytest.raises(UploadBusy) as busy:
+        pool_upload_run(upload_id=upload.pk)
+    assert hard_limit_s - 70 < busy.value.retry_after_s <= hard_limit_s - 60
+    assert not Pair.objects.exists()
+
+    dead = timezone.now() - timedelta(seconds=hard_limit_s + 1)
+    PoolUpload.objects.filter(pk=upload.pk).update(started_at=dead, rows_imported=1234)
+    assert pool_upload_run(upload_id=upload.pk) == "done"
+    upload.refresh_from_db()
+    assert (upload.rows, upload.rows_imported) == (2, 2)
+    assert Pair.objects.filter(pool_item__upload=upload).count() == 2
