@@ -20,7 +20,7 @@ from apps.audit.models import AuditEvent
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
 from apps.pools.models import PoolUpload
-from apps.pools.services import pool_upload_run
+from apps.pools.upload_jobs import pool_upload_run
 
 BAD_LINE_FROM_END = 10
 

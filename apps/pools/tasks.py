@@ -18,7 +18,7 @@ def pool_upload_import_task(self, upload_id: int) -> str:
     Delivered again while an earlier run may still hold the upload (its worker was lost), it
     waits until that run is past its hard time limit, then takes the upload over.
     """
-    from .services import UploadBusy, pool_upload_run
+    from .upload_jobs import UploadBusy, pool_upload_run
 
     try:
         return pool_upload_run(upload_id=upload_id)

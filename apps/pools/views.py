@@ -14,7 +14,8 @@ from . import selectors
 from .forms import PoolUploadForm
 from .models import PoolUpload
 from .parsing import PoolFileError
-from .services import ACCEPTING, pool_upload_cancel, pool_upload_receive
+from .services import ACCEPTING
+from .upload_jobs import pool_upload_cancel, pool_upload_receive
 
 
 @staff_required

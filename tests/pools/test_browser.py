@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolUpload
-from apps.pools.services import pool_import, pool_upload_run
+from apps.pools.services import pool_import
+from apps.pools.upload_jobs import pool_upload_run
 from tests.factories import BatchFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the test still queries the DB.

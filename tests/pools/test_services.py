@@ -216,7 +216,7 @@ def test_it_refuses_when_the_batch_was_closed_after_it_was_read(batch, staff):
 def test_an_import_job_that_stops_on_an_error_says_so_on_the_upload(
     batch, staff, settings, tmp_path
 ):
-    from apps.pools.services import pool_upload_receive, pool_upload_run
+    from apps.pools.upload_jobs import pool_upload_receive, pool_upload_run
 
     settings.POOL_UPLOAD_DIR = tmp_path
     upload = pool_upload_receive(
@@ -238,7 +238,7 @@ def test_an_import_left_by_a_dead_worker_is_taken_over_and_a_recent_one_is_waite
 
     from django.utils import timezone
 
-    from apps.pools.services import UploadBusy, pool_upload_receive, pool_upload_run
+    from apps.pools.upload_jobs import UploadBusy, pool_upload_receive, pool_upload_run
 
     settings.POOL_UPLOAD_DIR = tmp_path
     upload = pool_upload_receive(

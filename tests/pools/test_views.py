@@ -15,7 +15,8 @@ from django.utils import timezone
 from apps.batches.models import Batch
 from apps.pairs.models import Pair, Sample
 from apps.pools.models import PoolItem, PoolUpload
-from apps.pools.services import pool_import, pool_upload_run
+from apps.pools.services import pool_import
+from apps.pools.upload_jobs import pool_upload_run
 
 pytestmark = pytest.mark.django_db
 
