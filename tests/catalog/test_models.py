@@ -62,3 +62,15 @@ def test_it_refuses_a_base_url_that_is_not_http():
     with pytest.raises(ValidationError) as error:
         _served(base_url="gpu-1:8000/v1").full_clean()
     assert "http:// or https://" in str(error.value.message_dict["base_url"])
+
+
+def test_the_admin_form_groups_the_server_fields(client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    html = client.get(reverse("admin:catalog_modelvariant_add")).content.decode()
+
+    assert "OpenAI-compatible server" in html
+    assert 'name="api_key_env"' in html and 'name="max_concurrency"' in html
