@@ -26,6 +26,7 @@ from .base import GenerationRequest, GenerationResult, PermanentGenerationError
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 120.0  # between two streamed chunks, not for the whole answer
 PROGRESS_POLL_S = 0.05
+RENEW_WHILE_QUIET_S = 10.0
 
 _semaphores: dict[tuple[str, str], threading.BoundedSemaphore] = {}
 _semaphores_lock = threading.Lock()
@@ -118,14 +119,19 @@ class OpenAIBackend:
                 pool.submit(self._stream_one, request, headers, texts, row, tokens_seen, cancel)
                 for row, request in enumerate(requests)
             ]
-            reported = 0
+            reported, reported_at = 0, time.monotonic()
             try:
                 while not all(f.done() for f in futures):
                     time.sleep(PROGRESS_POLL_S)
                     if any(f.done() and f.exception() for f in futures):
                         break  # a transient failure fails the batch: stop waiting for the rest
-                    if on_progress is not None and tokens_seen[0] - reported >= progress_every:
-                        reported = tokens_seen[0]
+                    if on_progress is None:
+                        continue
+                    # Also report while the server queues the requests (no token yet): each
+                    # report renews the lease, so a busy server does not lose it.
+                    quiet = time.monotonic() - reported_at > RENEW_WHILE_QUIET_S
+                    if tokens_seen[0] - reported >= progress_every or quiet:
+                        reported, reported_at = tokens_seen[0], time.monotonic()
                         on_progress(list(texts))
             finally:
                 # Stops the other streams when the batch failed or stepped aside for live work.
