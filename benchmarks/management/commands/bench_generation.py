@@ -22,6 +22,15 @@ class Command(BaseCommand):
             default=32,
             help="new tokens for the greedy batched-vs-alone check (0: skip)",
         )
+        parser.add_argument(
+            "--backend",
+            choices=["transformers", "openai"],
+            default="transformers",
+            help="openai: the worker streams from a `transformers serve` the bench starts",
+        )
+        parser.add_argument(
+            "--max-concurrency", type=int, default=32, help="openai: requests in flight at once"
+        )
         parser.add_argument("--json", action="store_true", help="print only the JSON object")
 
     def handle(self, *args, requests: int, max_new_tokens: int, greedy_tokens: int, **options):
@@ -29,6 +38,17 @@ class Command(BaseCommand):
         from benchmarks.generation import generation_bench_run
 
         log = (lambda *a: None) if options["json"] else self.stderr.write
+        if options["backend"] == "openai":
+            from benchmarks.generation_openai import openai_bench_run
+
+            result = openai_bench_run(
+                requests=requests,
+                max_new_tokens=max_new_tokens,
+                max_concurrency=options["max_concurrency"],
+                log=log,
+            )
+            self.stdout.write(json.dumps(result))
+            return
         result = generation_bench_run(
             requests=requests, max_new_tokens=max_new_tokens, greedy_tokens=greedy_tokens, log=log
         )
