@@ -271,6 +271,7 @@ GENERATION_MAX_WAIT_MS = env.int("GENERATION_MAX_WAIT_MS", default=50)
 GENERATION_STREAM_EVERY = env.int("GENERATION_STREAM_EVERY", default=8)
 RECONCILE_EVERY_S = env.int("RECONCILE_EVERY_S", default=30)
 RECONCILE_PENDING_AFTER_S = env.int("RECONCILE_PENDING_AFTER_S", default=30)
+RECONCILE_MAX_PAIRS = env.int("RECONCILE_MAX_PAIRS", default=1000)
 WORKER_HEARTBEAT_S = env.int("WORKER_HEARTBEAT_S", default=10)
 MAX_PROMPT_CHARS = env.int("MAX_PROMPT_CHARS", default=8000)
 # Prompt-pool uploads (staff): stored under POOL_UPLOAD_DIR, then checked and imported by a

@@ -17,6 +17,7 @@ from apps.preferences.errors import Refused, api_refusal
 from apps.preferences.gold import qualification_feedback_for
 
 from . import services
+from .claim_statements import LeaseLimitReached
 from .models import Lease
 from .selectors import lease_get_for, lease_view, leases_open_for
 from .serializers import (
@@ -65,7 +66,7 @@ class ClaimApi(QueueApi):
         batch = _batch_for(request, batch_id)
         try:
             lease = services.lease_claim(batch=batch, annotator=request.user)
-        except (BatchNotOpenToYou, services.LeaseLimitReached) as exc:
+        except (BatchNotOpenToYou, LeaseLimitReached) as exc:
             return api_refusal(exc)
         if lease is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

@@ -23,6 +23,7 @@ from apps.batches.models import Batch, Qualification
 from apps.pairs.models import JudgmentSlot, Pair
 from apps.preferences.models import Comparison
 
+from .claim_statements import HELD_CTE, held_and_lease, lease_columns, lease_limit_check
 from .models import Lease
 
 
@@ -73,8 +74,6 @@ SELECT held.n, leased.* FROM held LEFT JOIN leased ON true
 
 
 def _gold_claim_in_one_statement(*, batch: Batch, annotator, expires) -> Lease | None:
-    from .services import HELD_CTE, held_and_lease, lease_columns, lease_limit_check
-
     params = {
         "max_open": batch.max_open_leases,
         "batch": batch.pk,

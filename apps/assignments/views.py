@@ -24,6 +24,7 @@ from apps.preferences.gold import qualification_feedback_for
 from apps.preferences.models import Strength
 
 from . import selectors, services
+from .claim_statements import LeaseLimitReached
 from .forms import LeaseFlagForm, LeaseJudgmentForm, LeaseSkipForm
 from .models import Lease
 
@@ -57,7 +58,7 @@ def _go_next(request, batch: Batch):
     except BatchNotOpenToYou:
         messages.info(request, f"The batch “{batch.name}” is closed or no longer open to you.")
         return redirect("batches:list")
-    except services.LeaseLimitReached as exc:
+    except LeaseLimitReached as exc:
         messages.error(request, refusal_text(exc))
         return redirect("queue:overview", batch_id=batch.pk)
     if lease is not None:

@@ -213,12 +213,21 @@ def samples_release(*, samples: list[Sample], error: str) -> int:
     )
 
 
-def samples_stranded(*, older_than_s: int) -> list[int]:
+def samples_stranded(*, older_than_s: int, limit: int = 1000) -> list[int]:
     """Pairs with work nobody is doing: pending for a while, or running past their lease.
 
-    Used by the reconciler after the broker lost its messages (restart, FLUSHALL).
+    Used by the reconciler after the broker lost its messages (restart, FLUSHALL). At most
+    `limit` pairs, in the order workers claim (live work first, then the oldest), so a pool of
+    a million pending pairs costs one bounded read and `limit` messages a run, not a million;
+    later runs wake the rest if they are still waiting then.
     """
     now = timezone.now()
     waiting = Q(status=Sample.Status.PENDING, created_at__lt=now - timedelta(seconds=older_than_s))
     expired = Q(status=Sample.Status.RUNNING, lease_expires_at__lt=now)
-    return sorted(set(Sample.objects.filter(waiting | expired).values_list("pair_id", flat=True)))
+    # A pair has two samples: twice the limit, in claim order, holds `limit` pairs if there are.
+    pair_ids = (
+        Sample.objects.filter(waiting | expired)
+        .order_by("priority", "created_at", "id")
+        .values_list("pair_id", flat=True)[: 2 * limit]
+    )
+    return sorted(list(dict.fromkeys(pair_ids))[:limit])

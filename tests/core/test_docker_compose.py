@@ -299,3 +299,9 @@ def test_it_lists_in_the_readme_exactly_the_environment_variables_settings_read(
         f"missing from the README table: {sorted(read - documented)}; "
         f"in the table but not read by settings.py: {sorted(documented - read)}"
     )
+
+
+@pytest.mark.parametrize("name", ["web", "worker"])
+def test_it_shares_the_data_folder_between_the_web_and_the_worker(services, name):
+    # The web stores pool uploads the worker imports; the worker writes exports the web serves.
+    assert "app-data:/app/.data" in services[name]["volumes"]

@@ -96,6 +96,15 @@ def test_stranded_work_is_old_pending_or_past_its_lease(pairs):
     assert samples_stranded(older_than_s=30) == sorted([pairs[0].pk, pairs[1].pk])
 
 
+def test_stranded_work_is_bounded_live_first_then_oldest(pairs):
+    old = timezone.now() - timedelta(minutes=5)
+    Sample.objects.filter(pair__in=pairs).update(created_at=old, priority=Sample.Priority.BULK)
+    Sample.objects.filter(pair=pairs[0]).update(created_at=old + timedelta(seconds=2))
+    Sample.objects.filter(pair=pairs[2]).update(priority=Sample.Priority.LIVE)
+    assert samples_stranded(older_than_s=30, limit=2) == sorted([pairs[1].pk, pairs[2].pk])
+    assert len(samples_stranded(older_than_s=30, limit=100)) == len(pairs)
+
+
 def _pool_pairs(batch, count: int) -> list[int]:
     """Pending pool pairs (their generation tasks are never sent: nothing commits here)."""
     data = "".join(f'{{"prompt": "pool {i}"}}\n' for i in range(count)).encode()
