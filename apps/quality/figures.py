@@ -227,7 +227,7 @@ def annotator_figures(
     qualification_correct = np.bincount(
         judgments.rater[qualifying & (judgments.gold == GOLD_RIGHT)], minlength=size
     )
-    weights = reliability_weights(item=work.item, rater=rater, chose_a=work.chose_a, n_raters=size)
+    weights = annotator_weights(judgments)
     columns = {
         "left_share": bias.share,
         "unsure_share": unsure.share,
