@@ -2,7 +2,9 @@
 
 Live work first: samples of written prompts (an annotator is watching the page) are claimed
 before pool samples, and a batch of pool samples stops at a streaming checkpoint when live
-work is waiting, hands its samples back (the attempt does not count) and claims again.
+work is waiting, hands its samples back (the attempt does not count) and claims again. On a
+model server (the OpenAI-compatible backend) the pool batch goes on instead and the live work
+streams beside it (see live_lane).
 """
 
 import logging
@@ -25,12 +27,15 @@ from apps.pairs.sample_leases import (
 
 from . import heartbeat
 from .backends import GenerationRequest, PermanentGenerationError, backend_for
+from .live_lane import LiveSideLane, serves_concurrently
 
 logger = logging.getLogger(__name__)
 
 # A pool batch asks whether live work waits at its first streaming checkpoint, then at most
 # this often: one cheap EXISTS query, so pool throughput does not drop when nobody waits.
 LIVE_CHECK_EVERY_S = 1.0
+
+_side_lane = LiveSideLane()  # live work this process streams beside its pool batches
 
 
 class _YieldToLiveWork(Exception):
@@ -78,12 +83,15 @@ def pair_generate(*, pair_id: int) -> int:
     _load_models_first(pair_id=pair_id)
     stop_looping_at = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     stored = 0
-    while claimed := _claim_batch(pair_id=pair_id):
-        done, yielded = samples_generate(samples=claimed)
-        stored += done
-        took_live_instead = _is_live(claimed) and all(s.pair_id != pair_id for s in claimed)
-        if not (yielded or took_live_instead) or time.monotonic() > stop_looping_at:
-            break
+    try:
+        while claimed := _claim_batch(pair_id=pair_id):
+            done, yielded = samples_generate(samples=claimed)
+            stored += done
+            took_live_instead = _is_live(claimed) and all(s.pair_id != pair_id for s in claimed)
+            if not (yielded or took_live_instead) or time.monotonic() > stop_looping_at:
+                break
+    finally:
+        _side_lane.join()
     return stored
 
 
@@ -154,7 +162,10 @@ def _generate_group(samples: list[Sample], *, live_waiting=None) -> int:
     def on_progress(texts: list[str]) -> None:
         samples_stream(samples=samples, texts=texts)
         if live_waiting is not None and live_waiting():
-            raise _YieldToLiveWork
+            # A server takes the live work beside this batch; an in-process model cannot.
+            beside = serves_concurrently(backend) and _side_lane.take(generate=samples_generate)
+            if not beside:
+                raise _YieldToLiveWork
 
     try:
         backend = backend_for(variant)
@@ -164,6 +175,7 @@ def _generate_group(samples: list[Sample], *, live_waiting=None) -> int:
             context_window=variant.context_window,
             on_progress=on_progress,
             progress_every=settings.GENERATION_STREAM_EVERY,
+            live=_is_live(samples),
         )
         latency_ms = int((time.monotonic() - started) * 1000)
     except _YieldToLiveWork:

@@ -6,6 +6,7 @@ never hold the same sample, and a store only succeeds while the worker still hol
 """
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
+
+from apps.catalog.models import ModelVariant
 
 from .models import Pair, Sample
 
@@ -68,13 +71,19 @@ def _candidates(*, waiting: QuerySet[Sample], pair_id: int | None, limit: int) -
 
 @transaction.atomic
 def samples_claim(
-    *, pair_id: int | None, worker: str, limit: int = 2, live: bool | None = None
+    *,
+    pair_id: int | None,
+    worker: str,
+    limit: int = 2,
+    live: bool | None = None,
+    backends: Sequence[str] | None = None,
 ) -> list[Sample]:
     """Claim up to `limit` samples of one priority: live work if any waits, else bulk work.
 
-    `live` True or False asks for that priority only. Within it, the given pair's samples
-    come first, then the oldest. A batch never mixes the two: a batch ends with its slowest
-    row, and a written prompt must not wait for a pool's long responses.
+    `live` True or False asks for that priority only; `backends` only samples of variants
+    with those generation backends (a pool batch taking live work beside it). Within it, the
+    given pair's samples come first, then the oldest. A batch never mixes the two: a batch
+    ends with its slowest row, and a written prompt must not wait for a pool's long responses.
 
     Claiming other requests' samples is what batches across requests: their own tasks,
     when they arrive, find nothing left and finish at once. The given pair's samples out of
@@ -86,6 +95,10 @@ def samples_claim(
     waiting = (
         samples_waiting(now=now).select_for_update(skip_locked=True).values_list("pk", flat=True)
     )
+    if backends is not None:
+        # A subquery, not a join: the row lock stays on the samples.
+        variants = ModelVariant.objects.filter(backend__in=backends).values("pk")
+        waiting = waiting.filter(variant_id__in=variants)
     priorities = [Sample.Priority.LIVE, Sample.Priority.BULK]
     if live is not None:
         priorities = [Sample.Priority.LIVE if live else Sample.Priority.BULK]

@@ -3,9 +3,12 @@
 
 Each request goes with its own temperature, top_p, max_tokens and seed, so a pair's two sides
 keep their own settings; the server batches them (continuous batching). Requests run in
-threads, at most `max_concurrency` at once per variant *in this worker process* (a semaphore
-per process: N worker processes may send N x max_concurrency). The streamed texts are written
-from the calling thread only, so the database is only touched where the lease is held.
+threads, at most `max_concurrency` at once per variant *in this worker process* (semaphores
+per process: N worker processes may send N x max_concurrency). An eighth of that limit (at
+least one stream, none at a limit of 1) is kept for live work, so a written prompt taken on
+beside a running pool batch starts at once instead of waiting for a pool stream to end. The
+streamed texts are written from the calling thread only, so the database is only touched
+where the lease is held.
 
 Errors: a 4xx answer can never succeed and fails that sample with the server's message; a 5xx,
 a dropped connection or a timeout is transient: it is raised, the samples are handed back with
@@ -20,15 +23,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from django.conf import settings
 
 from .base import GenerationRequest, GenerationResult, PermanentGenerationError
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 120.0  # between two streamed chunks, not for the whole answer
 PROGRESS_POLL_S = 0.05
-RENEW_WHILE_QUIET_S = 10.0
+RENEW_WHILE_QUIET_S = 10.0  # at most; a third of the lease when that is shorter
 
-_semaphores: dict[tuple[str, str], threading.BoundedSemaphore] = {}
+_semaphores: dict[
+    tuple[str, str], tuple[threading.BoundedSemaphore, threading.BoundedSemaphore]
+] = {}
 _semaphores_lock = threading.Lock()
 
 
@@ -40,12 +46,23 @@ class _Cancelled(Exception):
     """The batch stopped (a sibling failed, or it steps aside for live work)."""
 
 
-def concurrency_limit(*, base_url: str, model: str, limit: int) -> threading.BoundedSemaphore:
-    """This process's semaphore for one endpoint and model (created on first use)."""
+def live_reserve(limit: int) -> int:
+    """Streams of a variant's limit kept for live work: an eighth, at least one, none at 1."""
+    return 0 if limit < 2 else max(1, limit // 8)
+
+
+def concurrency_limits(
+    *, base_url: str, model: str, limit: int
+) -> tuple[threading.BoundedSemaphore, threading.BoundedSemaphore]:
+    """This process's (pool, live) semaphores for one endpoint and model, created on first
+    use; together they never let more than `limit` streams run. With no reserve (a limit of
+    1) both are the same semaphore."""
     with _semaphores_lock:
         key = (base_url, model)
         if key not in _semaphores:
-            _semaphores[key] = threading.BoundedSemaphore(limit)
+            reserve = live_reserve(limit)
+            bulk = threading.BoundedSemaphore(limit - reserve)
+            _semaphores[key] = (bulk, threading.BoundedSemaphore(reserve) if reserve else bulk)
         return _semaphores[key]
 
 
@@ -63,6 +80,23 @@ def error_message(response: httpx.Response) -> str:
     return str(body)[:500]
 
 
+def _first_free(
+    limits: tuple[threading.BoundedSemaphore, ...], cancel: threading.Event
+) -> threading.BoundedSemaphore:
+    """Acquire the first of these semaphores to come free (in their order when several are);
+    raise _Cancelled if the batch stops meanwhile."""
+    while not cancel.is_set():
+        if len(limits) == 1:
+            if limits[0].acquire(timeout=0.05):
+                return limits[0]
+            continue
+        for limit in limits:
+            if limit.acquire(blocking=False):
+                return limit
+        time.sleep(0.01)
+    raise _Cancelled
+
+
 class OpenAIBackend:
     def __init__(
         self, *, name: str, base_url: str, model: str, api_key_env: str, max_concurrency: int
@@ -72,7 +106,11 @@ class OpenAIBackend:
         self.model = model
         self.api_key_env = api_key_env
         self.device = "remote"
-        self.limit = concurrency_limit(base_url=self.base_url, model=model, limit=max_concurrency)
+        self.bulk_limit, self.live_limit = concurrency_limits(
+            base_url=self.base_url, model=model, limit=max_concurrency
+        )
+        # Live work can run beside a pool batch in this process only with a reserve of its own.
+        self.serves_concurrently = live_reserve(max_concurrency) > 0
         self.client = httpx.Client(
             timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=max(max_concurrency, 1) * 2),
@@ -107,16 +145,23 @@ class OpenAIBackend:
         context_window: int,
         on_progress: Callable[[list[str]], None] | None = None,
         progress_every: int = 8,
+        live: bool = False,
     ) -> list[GenerationResult | PermanentGenerationError]:
-        """Stream every request at once (within the concurrency limit); report the texts so
-        far every `progress_every` tokens of any row. The server owns the context window."""
+        """Stream every request at once (within the pool's or, for `live` work, the live
+        reserve's concurrency limit); report the texts so far every `progress_every` tokens
+        of any row. The server owns the context window."""
         headers = self._headers()
+        # Live work takes a reserved stream if one is free, else any stream the pool left.
+        limits = (self.live_limit, self.bulk_limit) if live else (self.bulk_limit,)
+        renew_every_s = min(RENEW_WHILE_QUIET_S, settings.GENERATION_LEASE_S / 3)
         texts = [""] * len(requests)
         tokens_seen = [0]
         cancel = threading.Event()
         with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="openai") as pool:
             futures = [
-                pool.submit(self._stream_one, request, headers, texts, row, tokens_seen, cancel)
+                pool.submit(
+                    self._stream_one, request, headers, texts, row, tokens_seen, cancel, limits
+                )
                 for row, request in enumerate(requests)
             ]
             reported, reported_at = 0, time.monotonic()
@@ -129,7 +174,7 @@ class OpenAIBackend:
                         continue
                     # Also report while the server queues the requests (no token yet): each
                     # report renews the lease, so a busy server does not lose it.
-                    quiet = time.monotonic() - reported_at > RENEW_WHILE_QUIET_S
+                    quiet = time.monotonic() - reported_at > renew_every_s
                     if tokens_seen[0] - reported >= progress_every or quiet:
                         reported, reported_at = tokens_seen[0], time.monotonic()
                         on_progress(list(texts))
@@ -142,7 +187,7 @@ class OpenAIBackend:
             raise real[0]
         return [f.result() for f in futures]
 
-    def _stream_one(self, request, headers, texts, row, tokens_seen, cancel):
+    def _stream_one(self, request, headers, texts, row, tokens_seen, cancel, limits):
         body = {
             "model": self.model,
             "messages": request.messages,
@@ -153,15 +198,16 @@ class OpenAIBackend:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        with self.limit:
-            if cancel.is_set():
-                raise _Cancelled
+        limit = _first_free(limits, cancel)
+        try:
             try:
                 return self._post(body, headers, texts, row, tokens_seen, cancel)
             except httpx.TransportError as exc:  # connection refused or dropped, timeouts
                 raise TransientServerError(
                     f"{self.base_url} did not answer: {type(exc).__name__}: {exc}"
                 ) from exc
+        finally:
+            limit.release()
 
     def _post(self, body, headers, texts, row, tokens_seen, cancel):
         url = f"{self.base_url}/chat/completions"

@@ -68,6 +68,7 @@ class TransformersBackend:
         context_window: int,
         on_progress: Callable[[list[str]], None] | None = None,
         progress_every: int = 8,
+        live: bool = False,  # one batch at a time here: the claim order puts live work first
     ) -> list[GenerationResult | PermanentGenerationError]:
         """Generate all requests in one batched call; a request that can never run gets its
         error in its place and does not hold the others back."""

@@ -43,6 +43,7 @@ class VllmBackend:
         context_window: int,
         on_progress: Callable[[list[str]], None] | None = None,
         progress_every: int = 8,
+        live: bool = False,  # one batch at a time here: the claim order puts live work first
     ) -> list[GenerationResult | PermanentGenerationError]:
         from vllm import SamplingParams, TokensPrompt
 
