@@ -9,7 +9,8 @@ continuous batching. Both figures come from one run.
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -41,6 +42,34 @@ def openai_bench_run(
         variant=default, prompts=prompts, params=params, max_new_tokens=max_new_tokens
     )
     log(f"  {baseline['tokens_per_s']:.1f} tokens/s")
+    with served_variant(max_concurrency=max_concurrency, log=log) as (variant, server_start_s):
+        log("worker: all requests at once through Celery and the server…")
+        worker = worker_run(
+            variant=variant, prompts=prompts, max_new_tokens=max_new_tokens, log=log
+        )
+    return {
+        "backend": "openai",
+        "server": "transformers serve --continuous-batching",
+        "requests": requests,
+        "max_new_tokens": max_new_tokens,
+        "max_concurrency": max_concurrency,
+        "baseline_tokens_per_s": round(baseline["tokens_per_s"], 2),
+        "baseline_tokens": baseline["tokens"],
+        "baseline_seconds": round(baseline["seconds"], 2),
+        "worker_tokens_per_s": round(worker["tokens_per_s"], 2),
+        "worker_tokens": worker["tokens"],
+        "worker_seconds": round(worker["seconds"], 2),
+        "ratio": round(worker["tokens_per_s"] / baseline["tokens_per_s"], 2),
+        "server_start_s": round(server_start_s, 1),
+        "torch_threads": baseline["threads"],
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+
+
+@contextmanager
+def served_variant(*, max_concurrency: int, log: Callable[[str], object]) -> Iterator[tuple]:
+    """A `transformers serve` of the bundled model and a variant pointing at it, removed after;
+    yields the variant and the server's start-up seconds."""
     log("server: saving the model as safetensors (once) and starting transformers serve…")
     folder = served_model_folder(
         gguf_source=settings.DEFAULT_MODEL_SOURCE, cache_dir=SERVED_MODEL_CACHE
@@ -60,28 +89,8 @@ def openai_bench_run(
                 max_concurrency=max_concurrency,
             )
             try:
-                log("worker: all requests at once through Celery and the server…")
-                worker = worker_run(
-                    variant=variant, prompts=prompts, max_new_tokens=max_new_tokens, log=log
-                )
+                yield variant, server_start_s
             finally:
                 variant.delete()
         finally:
             server.stop()
-    return {
-        "backend": "openai",
-        "server": "transformers serve --continuous-batching",
-        "requests": requests,
-        "max_new_tokens": max_new_tokens,
-        "max_concurrency": max_concurrency,
-        "baseline_tokens_per_s": round(baseline["tokens_per_s"], 2),
-        "baseline_tokens": baseline["tokens"],
-        "baseline_seconds": round(baseline["seconds"], 2),
-        "worker_tokens_per_s": round(worker["tokens_per_s"], 2),
-        "worker_tokens": worker["tokens"],
-        "worker_seconds": round(worker["seconds"], 2),
-        "ratio": round(worker["tokens_per_s"] / baseline["tokens_per_s"], 2),
-        "server_start_s": round(server_start_s, 1),
-        "torch_threads": baseline["threads"],
-        "at": timezone.now().isoformat(timespec="seconds"),
-    }

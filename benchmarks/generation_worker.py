@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -20,11 +22,20 @@ from apps.batches.models import Batch, SamplingConfig
 from apps.dialogues.models import Dialogue
 from apps.dialogues.services import dialogue_start
 from apps.fleet.models import WorkerHeartbeat
-from apps.pairs.models import Sample
+from apps.pairs.models import Pair, Sample
 
 
 def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
     """Submit every request at once through the real path: pages' service, Celery, worker."""
+    with worker_session(variant=variant, max_new_tokens=max_new_tokens, log=log) as session:
+        batch, annotator, worker = session
+        return _measure(batch=batch, annotator=annotator, prompts=prompts, worker=worker)
+
+
+@contextmanager
+def worker_session(*, variant, max_new_tokens, log) -> Iterator[tuple]:
+    """An open batch of the variant and a ready worker; yields (batch, annotator, worker) and
+    removes the worker and the rows after."""
     # The open batch exists before the worker starts, so the worker preloads its model.
     batch, annotator = _bench_batch(variant=variant, max_new_tokens=max_new_tokens)
     try:
@@ -34,7 +45,7 @@ def worker_run(*, variant, prompts, max_new_tokens, log) -> dict:
             try:
                 _wait_for_model(variant_name=variant.name, worker=worker, since=since)
                 log("  worker ready, submitting")
-                return _measure(batch=batch, annotator=annotator, prompts=prompts, worker=worker)
+                yield batch, annotator, worker
             finally:
                 worker.terminate()
                 worker.wait(timeout=60)
@@ -139,6 +150,7 @@ def _submit(*, batch, annotator, prompts):
 def _cleanup(*, batch, annotator) -> None:
     configs = [batch.sampling_a, batch.sampling_b]
     Dialogue.objects.filter(batch=batch).delete()
+    Pair.objects.filter(batch=batch).delete()  # pool pairs (the live bench's)
     batch.delete()
     for config in configs:
         config.delete()

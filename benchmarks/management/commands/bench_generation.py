@@ -31,6 +31,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-concurrency", type=int, default=32, help="openai: requests in flight at once"
         )
+        parser.add_argument(
+            "--live-under-load",
+            action="store_true",
+            help="a written prompt's time to first text while a pool generates, and the pool's "
+            "throughput against no live traffic",
+        )
+        parser.add_argument("--pool-rows", type=int, default=500, help="live-under-load: pool size")
+        parser.add_argument(
+            "--live-every-s", type=float, default=5.0, help="live-under-load: prompt interval"
+        )
         parser.add_argument("--json", action="store_true", help="print only the JSON object")
 
     def handle(self, *args, requests: int, max_new_tokens: int, greedy_tokens: int, **options):
@@ -38,6 +48,19 @@ class Command(BaseCommand):
         from benchmarks.generation import generation_bench_run
 
         log = (lambda *a: None) if options["json"] else self.stderr.write
+        if options["live_under_load"]:
+            from benchmarks.generation_live import live_under_load_run
+
+            result = live_under_load_run(
+                backend=options["backend"],
+                pool_rows=options["pool_rows"],
+                max_new_tokens=max_new_tokens,
+                live_every_s=options["live_every_s"],
+                max_concurrency=options["max_concurrency"],
+                log=log,
+            )
+            self.stdout.write(json.dumps(result))
+            return
         if options["backend"] == "openai":
             from benchmarks.generation_openai import openai_bench_run
 
