@@ -83,6 +83,9 @@ class StudyVariant(models.Model):
             models.UniqueConstraint(fields=["study", "variant"], name="study_variant_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.variant} (position {self.position}) in {self.study}"
+
 
 class StudyItem(models.Model):
     """One thing raters rate: a pair (side by side, A = sample a) or one sample (safety)."""
