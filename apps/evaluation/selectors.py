@@ -212,3 +212,20 @@ def study_comparisons_for_ranking(*, study_ids: Sequence[int]) -> dict[str, np.n
 def study_item_responses(*, item: StudyItem) -> dict[str, Sample]:
     """The item's samples by slot."""
     return {s.slot: s for s in item.pair.samples.all()}
+
+
+def study_results_for(*, study: Study) -> dict:
+    """The study's figures (`figures.study_results`) over its stored ratings, with the
+    study's id and its variants' names."""
+    from django.conf import settings
+
+    from .figures import study_results  # scipy and krippendorff: loaded on first use
+
+    names = {v.pk: v.name for v in study_variant_list(study=study)}
+    results = study_results(
+        kind=study.kind,
+        rows=study_rating_rows(study=study),
+        names=names,
+        n_boot=settings.EVALUATION_BOOTSTRAP_ROUNDS,
+    )
+    return {"study": study.pk, "name": study.name} | results
