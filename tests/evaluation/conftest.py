@@ -7,7 +7,7 @@ from apps.evaluation.models import Study, StudyItem
 from apps.evaluation.services import item_hand_out, rating_submit, study_create
 from apps.pairs.models import Pair
 from apps.pools.models import PoolItem
-from tests.e2e.conftest import browser_page, chromium_browser  # noqa: F401  (browser tests)
+from tests.e2e.conftest import browser_page, celery_worker, chromium_browser  # noqa: F401
 from tests.factories import BatchFactory, ModelVariantFactory, UserFactory, samples_finish
 
 PROMPTS = [
