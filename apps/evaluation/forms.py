@@ -24,8 +24,15 @@ class StudyForm(forms.Form):
     )
     variants = forms.ModelMultipleChoiceField(
         queryset=ModelVariant.objects.none(),
+        required=False,
         help_text="Side by side: two or more (every pair is compared; the first listed is A). "
         "Safety: one or more.",
+    )
+    supplied_responses = forms.BooleanField(
+        required=False,
+        label="Rate the responses uploaded with the pool (an outside system's)",
+        help_text="Nothing is generated: the pool file's response_a and response_b are rated, "
+        "as the batch's sides a and b. The variants above are then ignored.",
     )
     raters_per_item = forms.IntegerField(min_value=1, max_value=10, initial=3)
     max_new_tokens = forms.IntegerField(min_value=1, max_value=8192, initial=256)
@@ -50,7 +57,7 @@ class StudyForm(forms.Form):
     def clean(self):
         data = super().clean()
         wanted = 2 if data.get("kind") == Study.Kind.SIDE_BY_SIDE else 1
-        if "variants" in data and len(data["variants"]) < wanted:
+        if not data.get("supplied_responses") and len(data.get("variants") or []) < wanted:
             self.add_error("variants", f"Pick at least {wanted}.")
         return data
 

@@ -35,6 +35,11 @@ class Study(models.Model):
     )
     instructions = models.TextField(blank=True)
     raters_per_item = models.PositiveSmallIntegerField(default=3)
+    supplied_responses = models.BooleanField(
+        default=False,
+        help_text="Rate the responses uploaded with the pool file (response_a, response_b, "
+        "from an outside system) instead of generating new ones.",
+    )
     max_new_tokens = models.PositiveIntegerField(default=256)
     open_to_all_annotators = models.BooleanField(
         default=False, help_text="Every signed-in user may rate; otherwise only those listed."
@@ -119,10 +124,14 @@ class StudyItem(models.Model):
                 name="study_item_pair_or_one_sample",
             ),
             models.UniqueConstraint(
-                fields=["pair"], condition=Q(sample__isnull=True), name="study_item_pair_once"
+                fields=["study", "pair"],
+                condition=Q(sample__isnull=True),
+                name="study_item_pair_once",
             ),
             models.UniqueConstraint(
-                fields=["sample"], condition=Q(sample__isnull=False), name="study_item_sample_once"
+                fields=["study", "sample"],
+                condition=Q(sample__isnull=False),
+                name="study_item_sample_once",
             ),
         ]
 

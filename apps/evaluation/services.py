@@ -71,7 +71,7 @@ def study_create(
     name: str,
     kind: str,
     source_batch: Batch,
-    variants: Sequence[ModelVariant],
+    variants: Sequence[ModelVariant] = (),
     created_by,
     raters_per_item: int = 3,
     max_new_tokens: int = 256,
@@ -79,22 +79,32 @@ def study_create(
     open_to_all_annotators: bool = False,
     raters: Sequence = (),
     groups: Sequence = (),
+    supplied_responses: bool = False,
 ) -> Study:
     """Set up a study over `source_batch`'s pool and queue its responses for the workers.
 
     Side by side needs two or more variants (every pair of them is compared, A being the one
     listed first); safety one or more (each response of each variant is an item). The
     workers are woken once the transaction commits.
+
+    With `supplied_responses`, nothing is generated: the items are the pool's own pairs whose
+    two responses came with the pool file (an outside system's), attributed to the batch's
+    two sides' variants (A = side a); `variants` is then ignored.
     """
-    variants = list(dict.fromkeys(variants))
-    minimum = 2 if kind == Study.Kind.SIDE_BY_SIDE else 1
-    if len(variants) < minimum:
-        raise StudyError(f"A {Study.Kind(kind).label} study needs at least {minimum} variants.")
     if source_batch.purpose != Batch.Purpose.COLLECTION:
         raise StudyError("A study's prompt set is the pool of a collection batch.")
     prompts = list(PoolItem.objects.filter(batch=source_batch).order_by("upload", "line_number"))
     if not prompts:
         raise StudyError(f"“{source_batch.name}” has no prompt pool to evaluate on.")
+    if supplied_responses:
+        variants = [source_batch.sampling_a.variant, source_batch.sampling_b.variant]
+    variants = list(dict.fromkeys(variants))
+    minimum = 2 if kind == Study.Kind.SIDE_BY_SIDE else 1
+    if len(variants) < minimum:
+        raise StudyError(
+            f"A {Study.Kind(kind).label} study needs at least {minimum} variants"
+            + (": the batch's two sides name the same variant." if supplied_responses else ".")
+        )
     study = Study.objects.create(
         name=name,
         kind=kind,
@@ -103,6 +113,7 @@ def study_create(
         raters_per_item=raters_per_item,
         max_new_tokens=max_new_tokens,
         open_to_all_annotators=open_to_all_annotators,
+        supplied_responses=supplied_responses,
         created_by=created_by,
     )
     StudyVariant.objects.bulk_create(
@@ -111,9 +122,58 @@ def study_create(
     )
     study.raters.set(raters)
     study.groups.set(groups)
+    if supplied_responses:
+        _supplied_items_create(study=study, prompts=prompts)
+        return study
     for index, (first, second) in enumerate(_comparisons(kind, variants)):
         _study_batch_create(study=study, index=index, first=first, second=second, prompts=prompts)
     return study
+
+
+def _supplied_items_create(*, study: Study, prompts: list[PoolItem]) -> None:
+    """Items over the pool's own pairs whose responses were all supplied with the file."""
+    pairs = {
+        pair.pool_item_id: pair
+        for pair in Pair.objects.filter(pool_item__in=prompts).prefetch_related("samples")
+        if all(sample.supplied for sample in pair.samples.all())
+    }
+    if not pairs:
+        raise StudyError(
+            "No prompt of this pool came with its responses (response_a and response_b)."
+        )
+    items = []
+    for prompt in prompts:
+        pair = pairs.get(prompt.pk)
+        if pair is None:
+            continue
+        samples = {sample.slot: sample for sample in pair.samples.all()}
+        items += _items_of(
+            study=study,
+            prompt=prompt,
+            pair=pair,
+            samples=samples,
+            first=samples["a"].variant,
+            second=samples["b"].variant,
+        )
+    StudyItem.objects.bulk_create(items)
+
+
+def _items_of(*, study, prompt, pair, samples, first, second) -> list[StudyItem]:
+    """The items of one pair: itself (side by side), or each of its rated samples (safety)."""
+    common = {
+        "study": study,
+        "prompt": prompt,
+        "pair": pair,
+        "category": prompt.category,
+        "multi_turn": user_turns(prompt.context) > 1,
+    }
+    if not study.is_safety:
+        return [StudyItem(variant_a=first, variant_b=second, **common)]
+    slots = (Pair.Slot.A,) if first == second else (Pair.Slot.A, Pair.Slot.B)
+    return [
+        StudyItem(variant_a=variant, sample=samples[slot], **common)
+        for slot, variant in zip(slots, (first, second), strict=False)
+    ]
 
 
 def _study_batch_create(
@@ -158,24 +218,19 @@ def _study_batch_create(
     pairs = pairs_create(
         batch=batch, specs=[PairSpec(context=c.context, pool_item=c) for c in copies]
     )
-    samples = {
-        (s.pair_id, s.slot): s for s in Sample.objects.filter(pair__in=pairs).only("pk", "slot")
-    }
+    samples = {}
+    for sample in Sample.objects.filter(pair__in=pairs).only("pk", "pair_id", "slot"):
+        samples.setdefault(sample.pair_id, {})[sample.slot] = sample
     items = []
     for prompt, pair in zip(prompts, pairs, strict=True):
-        common = {
-            "study": study,
-            "prompt": prompt,
-            "pair": pair,
-            "category": prompt.category,
-            "multi_turn": user_turns(prompt.context) > 1,
-        }
-        if not study.is_safety:
-            items.append(StudyItem(variant_a=first, variant_b=second, **common))
-            continue
-        slots = (Pair.Slot.A,) if first == second else (Pair.Slot.A, Pair.Slot.B)
-        for slot, variant in zip(slots, (first, second), strict=False):
-            items.append(StudyItem(variant_a=variant, sample=samples[pair.pk, slot], **common))
+        items += _items_of(
+            study=study,
+            prompt=prompt,
+            pair=pair,
+            samples=samples[pair.pk],
+            first=first,
+            second=second,
+        )
     StudyItem.objects.bulk_create(items)
 
 

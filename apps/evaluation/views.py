@@ -37,6 +37,7 @@ def study_list(request: HttpRequest) -> HttpResponse:
                 open_to_all_annotators=data["open_to_all_annotators"],
                 raters=list(data["raters"]),
                 groups=list(data["groups"]),
+                supplied_responses=data["supplied_responses"],
             )
         except StudyError as exc:
             form.add_error(None, str(exc))

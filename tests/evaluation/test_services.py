@@ -163,3 +163,78 @@ def test_the_database_keeps_one_rating_per_rater_and_item(sbs_study, raters):
 def test_the_pairs_of_a_study_belong_to_its_hidden_batches(sbs_study):
     pairs = Pair.objects.filter(pk__in=sbs_study.items.values("pair_id"))
     assert set(pairs.values_list("batch__purpose", flat=True)) == {"evaluation"}
+
+
+def _outside_pool(name: str = "Outside systems", lines: list[str] | None = None):
+    """A batch whose two sides name two outside systems, with a pool file that brings their
+    responses (and one row without)."""
+    from apps.pools.services import pool_import
+    from tests.factories import BatchFactory, ModelVariantFactory, SamplingConfigFactory
+
+    batch = BatchFactory(
+        name=name,
+        status="draft",
+        sampling_a=SamplingConfigFactory(variant=ModelVariantFactory(name="outside-1")),
+        sampling_b=SamplingConfigFactory(variant=ModelVariantFactory(name="outside-2")),
+    )
+    lines = lines or [
+        '{"prompt": "Hi", "category": "chat", "response_a": "Hello", "response_b": "Hey there"}',
+        '{"prompt": "2+2?", "category": "math", "response_a": "4", "response_b": "5"}',
+    ]
+    pool_import(
+        batch=batch, uploaded_by=None, filename="outside.jsonl", data="\n".join(lines).encode()
+    )
+    return batch
+
+
+def test_a_study_of_supplied_responses_rates_the_pools_own_pairs_without_generating(staff):
+    source = _outside_pool()
+    study = study_create(
+        name="Outside",
+        kind="side_by_side",
+        source_batch=source,
+        created_by=staff,
+        supplied_responses=True,
+    )
+    assert not Batch.objects.filter(purpose=Batch.Purpose.EVALUATION).exists()
+    items = list(study.items.order_by("pk").select_related("pair", "variant_a", "variant_b"))
+    assert [item.pair.batch_id for item in items] == [source.pk, source.pk]
+    assert [(i.variant_a.name, i.variant_b.name) for i in items] == [("outside-1", "outside-2")] * 2
+    assert [i.category for i in items] == ["chat", "math"]
+    rating = rate(items[1], staff, 1, a_on_left=False)  # B's "5" much better, on the left
+    assert rating.score == -3
+    safety = study_create(
+        name="Outside safety",
+        kind="safety",
+        source_batch=source,
+        created_by=staff,
+        supplied_responses=True,
+    )
+    assert safety.items.count() == 4
+    assert set(safety.items.values_list("sample__text", flat=True)) == {
+        "Hello",
+        "Hey there",
+        "4",
+        "5",
+    }
+
+
+def test_a_study_of_supplied_responses_needs_a_pool_that_brought_them(staff):
+    source = _outside_pool(lines=['{"prompt": "Hi"}'])
+    with pytest.raises(StudyError, match="came with its responses"):
+        study_create(
+            name="Nothing supplied",
+            kind="side_by_side",
+            source_batch=source,
+            created_by=staff,
+            supplied_responses=True,
+        )
+    same = pool_batch(name="One variant")  # both sides name the same variant
+    with pytest.raises(StudyError, match="same variant"):
+        study_create(
+            name="Same",
+            kind="side_by_side",
+            source_batch=same,
+            created_by=staff,
+            supplied_responses=True,
+        )
