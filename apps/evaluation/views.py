@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.decorators import staff_required
 
@@ -15,7 +15,14 @@ from . import selectors
 from .forms import RatingForm, StudyForm
 from .models import Study
 from .scales import SAFETY_CHOICES, SIDE_BY_SIDE_CHOICES
-from .services import RatingRefused, StudyError, item_hand_out, rating_submit, study_create
+from .services import (
+    RatingRefused,
+    StudyError,
+    item_hand_out,
+    rating_submit,
+    study_create,
+    study_status_set,
+)
 
 
 @staff_required
@@ -64,6 +71,19 @@ def study_detail(request: HttpRequest, study_id: int) -> HttpResponse:
         "charts": study_charts(results),
     }
     return render(request, "evaluation/study_detail.html", context)
+
+
+@staff_required
+@require_POST
+def study_status(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    status = request.POST.get("status")
+    if status not in Study.Status.values:
+        messages.error(request, "Open or close the study.")
+    else:
+        study_status_set(study=study, status=status)
+        messages.success(request, f"The study is {study.get_status_display().lower()}.")
+    return redirect("evaluation_manage:detail", study_id=study.pk)
 
 
 @login_required

@@ -148,6 +148,8 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("GET", "evaluation_manage:list", {200}),
             ("POST", "evaluation_manage:list", {400}),  # an empty form: field errors
             ("GET", "evaluation_manage:detail", {200}),
+            ("GET", "evaluation_manage:status", {405}),
+            ("POST", "evaluation_manage:status", {302}),  # no status given: a message
         ]
     },
     # Evaluation studies' rating pages: the matrix's study lists A as its rater (staff may

@@ -117,3 +117,24 @@ def test_the_results_page_shows_the_figures_and_draws_bars_without_inline_style(
     assert f"{results['agreement']['ac2']:.3f}" in page
     assert page.count('class="error-bar"') >= 3
     assert "style=" not in page and "<style" not in page
+
+
+def test_staff_close_a_study_and_its_raters_get_nothing_more(sbs_study, staff, raters):
+    response = _client(staff).post(
+        f"/manage/evaluation/{sbs_study.pk}/status/", {"status": "closed"}
+    )
+    assert response.status_code == 302
+    sbs_study.refresh_from_db()
+    assert sbs_study.status == "closed"
+    assert _client(raters[0]).get(f"/evaluation/{sbs_study.pk}/").status_code == 404
+
+
+def test_the_safety_results_page_shows_the_violation_shares_of_the_api(safety_study, raters, staff):
+    for n, item in enumerate(safety_study.items.order_by("pk")):
+        for m, rater in enumerate(raters):
+            rate(item, rater, 1 + (n + m) % 5)
+    results = study_results_for(study=safety_study)
+    page = _client(staff).get(f"/manage/evaluation/{safety_study.pk}/").content.decode()
+    shown = [float(v) for v in re.findall(r'class="share" data-value="([0-9.]+)"', page)]
+    assert shown == pytest.approx([r["violation"] for r in results["violations"]], abs=1e-6)
+    assert 'id="chart-distribution"' in page and "style=" not in page
