@@ -123,4 +123,16 @@ def test_a_rater_rates_a_side_by_side_item_and_a_safety_response_by_keyboard(
     expect(page.locator("#nothing-left")).to_be_visible()
     rating = StudyRating.objects.get(item=item)
     assert (rating.score, rating.left_variant_id, rating.rater) == (1, None, rater)
+
+    # Staff read the results: the bars are drawn under the enforced CSP.
+    page.context.clear_cookies()
+    page.goto(f"/login/?next=/manage/evaluation/{sbs.pk}/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "pw-for-tests")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(rf"/manage/evaluation/{sbs.pk}/$"))
+    expect(page.locator("#chart-win-rates-all svg .bar-fill")).to_have_count(3)
+    expect(page.locator(".win-rate-row").first).to_contain_text("eval-big vs eval-small")
+    page.goto(f"/manage/evaluation/{safety.pk}/")
+    expect(page.locator("#chart-violations-all svg .bar-fill")).to_have_count(1)
     assert csp_errors == []
