@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.assignments",
     "apps.dashboards",
     "apps.quality",
+    "apps.evaluation",
     "apps.demo",
     "benchmarks",
 ]
@@ -289,6 +290,12 @@ if POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibi
         "POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
         "or a running import gets delivered a second time."
     )
+
+# --- Evaluation studies -----------------------------------------------------------------
+# Bootstrap rounds (over prompts) behind each interval on a study's results page and API.
+EVALUATION_BOOTSTRAP_ROUNDS = env.int("EVALUATION_BOOTSTRAP_ROUNDS", default=2000)
+# How long a handed-out study item may stay on a rater's screen before its rating is refused.
+EVALUATION_RATING_MAX_AGE_S = env.int("EVALUATION_RATING_MAX_AGE_S", default=24 * 3600)
 
 LOGGING = {
     "version": 1,

@@ -51,7 +51,20 @@ class Batch(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class Purpose(models.TextChoices):
+        COLLECTION = "collection", "Preference collection"
+        EVALUATION = "evaluation", "Evaluation study responses"
+
     name = models.CharField(max_length=200, unique=True)
+    purpose = models.CharField(
+        max_length=12,
+        choices=Purpose.choices,
+        default=Purpose.COLLECTION,
+        help_text=(
+            "An evaluation study's batch only holds the responses its raters compare: it never "
+            "appears in the work queue, the batch lists or the preference exports."
+        ),
+    )
     track = models.CharField(max_length=20, choices=Track.choices)
     guidelines = models.TextField(blank=True)
     sampling_a = models.ForeignKey(SamplingConfig, on_delete=models.PROTECT, related_name="+")

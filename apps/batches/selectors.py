@@ -17,9 +17,9 @@ def batches_open_for(*, user) -> QuerySet[Batch]:
     the queryset still works with `select_for_update()` (PostgreSQL refuses FOR UPDATE with
     DISTINCT).
     """
-    batches = Batch.objects.filter(status=Batch.Status.OPEN).select_related(
-        "sampling_a__variant", "sampling_b__variant"
-    )
+    batches = Batch.objects.filter(
+        status=Batch.Status.OPEN, purpose=Batch.Purpose.COLLECTION
+    ).select_related("sampling_a__variant", "sampling_b__variant")
     if not user.is_authenticated:
         return batches.none()
     if user.is_staff:
@@ -144,13 +144,16 @@ def _count_of(relation: str) -> Coalesce:
 
 
 def batches_for_management() -> QuerySet[Batch]:
-    """Every batch, newest first, with its progress: comparisons stored, pairs, pool items."""
-    return Batch.objects.select_related(
-        "sampling_a__variant", "sampling_b__variant", "cloned_from"
-    ).annotate(
-        comparisons_stored=_count_of("comparisons"),
-        pairs_stored=_count_of("pairs"),
-        pool_items_stored=_count_of("pool_items"),
+    """Every collection batch (not an evaluation study's), newest first, with its progress:
+    comparisons stored, pairs, pool items."""
+    return (
+        Batch.objects.filter(purpose=Batch.Purpose.COLLECTION)
+        .select_related("sampling_a__variant", "sampling_b__variant", "cloned_from")
+        .annotate(
+            comparisons_stored=_count_of("comparisons"),
+            pairs_stored=_count_of("pairs"),
+            pool_items_stored=_count_of("pool_items"),
+        )
     )
 
 

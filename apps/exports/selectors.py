@@ -66,8 +66,10 @@ VOTE_COLUMNS = ("votes", "annotations")
 
 
 def batches_visible_to(*, user, token=None) -> QuerySet[Batch]:
-    """Staff read every batch, others the batches they created; a token can narrow that."""
-    batches = Batch.objects.all() if user.is_staff else Batch.objects.filter(created_by=user)
+    """Staff read every batch, others the batches they created; a token can narrow that.
+    An evaluation study's batches are never preference data: its ratings have their own export."""
+    collection = Batch.objects.filter(purpose=Batch.Purpose.COLLECTION)
+    batches = collection if user.is_staff else collection.filter(created_by=user)
     return api_token_scope_apply(queryset=batches, token=token, field="pk").order_by("pk")
 
 

@@ -25,10 +25,17 @@ from apps.assignments.services import lease_claim
 from apps.batches.flags import annotator_flag_raise
 from apps.batches.models import Batch
 from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
+from apps.evaluation.services import study_create
 from apps.exports.models import ExportJob
 from apps.pairs.models import Pair
 from apps.pools.models import PoolUpload
-from tests.factories import BatchFactory, UserFactory, pool_pair_ready, samples_finish
+from tests.factories import (
+    BatchFactory,
+    ModelVariantFactory,
+    UserFactory,
+    pool_pair_ready,
+    samples_finish,
+)
 
 SECRET = "a-private-prompt-7f3"  # in A's prompts and responses: B must never see it
 
@@ -138,7 +145,30 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("POST", "quality:review-withdraw", {302}),
             ("GET", "quality:review-restore", {405}),
             ("POST", "quality:review-restore", {302}),
+            ("GET", "evaluation_manage:list", {200}),
+            ("POST", "evaluation_manage:list", {400}),  # an empty form: field errors
+            ("GET", "evaluation_manage:detail", {200}),
+            ("GET", "evaluation_manage:status", {405}),
+            ("POST", "evaluation_manage:status", {302}),  # no status given: a message
         ]
+    },
+    # Evaluation studies' rating pages: the matrix's study lists A as its rater (staff may
+    # rate any study); B is not listed. An empty rating is refused with a message.
+    "GET evaluation:list": _page(a={200}, b={200}, staff={200}),
+    "GET evaluation:rate": _page(a={200}, b={404}, staff={200}),
+    "POST evaluation:rate": _page(a={302}, b={404}, staff={302}),
+    # A study's results and raw ratings over REST: staff only, scoped by the study's pool batch.
+    **{
+        f"GET evaluation_api:{name}": _api(
+            a={403},
+            b={403},
+            staff={200},
+            tok_full={200},
+            tok_other={404},
+            tok_gone={404},
+            tok_ro={403},
+        )
+        for name in ("study", "ratings-jsonl", "ratings-parquet")
     },
     # The work queue's pages. A holds the lease; B and staff may claim their own pairs.
     "GET queue:next": _page(a={405}, b={405}, staff={405}),
@@ -277,6 +307,14 @@ def world(db):
     for n in range(3):
         pool_pair_ready(batch, prompt=f"Pool prompt {n}")
     lease = lease_claim(batch=batch, annotator=a)
+    study = study_create(
+        name="Matrix study",
+        kind="side_by_side",
+        source_batch=batch,
+        variants=[batch.sampling_a.variant, ModelVariantFactory(name="matrix-variant-2")],
+        created_by=staff,
+        raters=[a],
+    )
     # Its card names the batch and counts its rows: only those who may read the batch see it.
     job = ExportJob.objects.create(
         created_by=staff, options={}, card={"counts": {"batch": {f"{SECRET} batch": 1}}}
@@ -309,6 +347,7 @@ def world(db):
             "upload_id": PoolUpload.objects.filter(batch=batch).first().pk,
             "lease_id": lease.pk,
             "flag_id": flag.pk,
+            "study_id": study.pk,
             "content_type_id": ContentType.objects.get_for_model(Batch).pk,
             "app_label": "dialogues",
             "url": "no-such-page/",
