@@ -4,11 +4,11 @@
 Each request goes with its own temperature, top_p, max_tokens and seed, so a pair's two sides
 keep their own settings; the server batches them (continuous batching). Requests run in
 threads, at most `max_concurrency` at once per variant *in this worker process* (semaphores
-per process: N worker processes may send N x max_concurrency). An eighth of that limit (at
-least one stream, none at a limit of 1) is kept for live work, so a written prompt taken on
-beside a running pool batch starts at once instead of waiting for a pool stream to end. The
-streamed texts are written from the calling thread only, so the database is only touched
-where the lease is held.
+per process: N worker processes may send N x max_concurrency). Live work has a reserve on
+top of that (an eighth of the limit, at least one stream; none at a limit of 1), so a written
+prompt taken on beside a running pool batch starts at once instead of waiting for a pool
+stream to end, and the pool keeps its whole limit. The streamed texts are written from the
+calling thread only, so the database is only touched where the lease is held.
 
 Errors: a 4xx answer can never succeed and fails that sample with the server's message; a 5xx,
 a dropped connection or a timeout is transient: it is raised, the samples are handed back with
@@ -47,7 +47,7 @@ class _Cancelled(Exception):
 
 
 def live_reserve(limit: int) -> int:
-    """Streams of a variant's limit kept for live work: an eighth, at least one, none at 1."""
+    """Streams live work may add to a variant's limit: an eighth, at least one, none at 1."""
     return 0 if limit < 2 else max(1, limit // 8)
 
 
@@ -55,13 +55,13 @@ def concurrency_limits(
     *, base_url: str, model: str, limit: int
 ) -> tuple[threading.BoundedSemaphore, threading.BoundedSemaphore]:
     """This process's (pool, live) semaphores for one endpoint and model, created on first
-    use; together they never let more than `limit` streams run. With no reserve (a limit of
-    1) both are the same semaphore."""
+    use: `limit` streams for any work and the live reserve for live work only. With no
+    reserve (a limit of 1) both are the same semaphore."""
     with _semaphores_lock:
         key = (base_url, model)
         if key not in _semaphores:
             reserve = live_reserve(limit)
-            bulk = threading.BoundedSemaphore(limit - reserve)
+            bulk = threading.BoundedSemaphore(limit)
             _semaphores[key] = (bulk, threading.BoundedSemaphore(reserve) if reserve else bulk)
         return _semaphores[key]
 

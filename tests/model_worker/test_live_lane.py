@@ -88,11 +88,11 @@ def test_a_written_prompt_streams_beside_a_served_pool_batch_that_goes_on(
     assert set(Sample.objects.values_list("status", "attempts")) == {("done", 1)}
 
 
-def test_the_live_reserve_comes_out_of_the_variants_limit():
+def test_live_work_has_a_reserve_on_top_of_the_variants_limit():
     assert [live_reserve(n) for n in (1, 2, 8, 16, 32)] == [0, 1, 1, 2, 4]
     bulk, live = concurrency_limits(base_url="http://reserve.test/v1", model="m", limit=16)
-    taken = [bulk.acquire(blocking=False) for _ in range(15)]
-    assert taken == [True] * 14 + [False]  # the pool gets 14 of 16 streams
+    taken = [bulk.acquire(blocking=False) for _ in range(17)]
+    assert taken == [True] * 16 + [False]  # the pool keeps its whole limit
     assert [live.acquire(blocking=False) for _ in range(3)] == [True, True, False]
     single_bulk, single_live = concurrency_limits(base_url="http://one.test/v1", model="m", limit=1)
     assert single_bulk is single_live  # no reserve at a limit of 1: the pool batch steps aside
