@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.assignments",
     "apps.dashboards",
     "apps.quality",
+    "apps.leaderboard",
     "apps.demo",
     "benchmarks",
 ]
@@ -229,6 +230,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "model_worker.tasks.*": {"queue": "generation"},
     "apps.exports.tasks.*": {"queue": "exports"},
+    "apps.leaderboard.tasks.*": {"queue": "celery"},  # the default queue, as pool imports
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("GENERATION_SOFT_TIME_LIMIT_S", default=600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
@@ -288,6 +290,16 @@ if POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibi
     raise ImproperlyConfigured(
         "POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
         "or a running import gets delivered a second time."
+    )
+
+# A leaderboard job running longer is stopped and its run marked failed.
+LEADERBOARD_SOFT_TIME_LIMIT_S = env.int("LEADERBOARD_SOFT_TIME_LIMIT_S", default=1800)
+if LEADERBOARD_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "LEADERBOARD_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
+        "or a running leaderboard job gets delivered a second time."
     )
 
 LOGGING = {

@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/queue/", include("apps.assignments.api_urls")),
     path("api/quality/", include("apps.quality.api_urls")),
+    path("api/leaderboard/", include("apps.leaderboard.api_urls")),
     path("api/", include("apps.exports.urls")),
     path("batches/", include("apps.batches.urls")),
     path("fleet/", include("apps.fleet.urls")),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("manage/", include("apps.pools.urls")),
     path("manage/", include("apps.dashboards.urls")),
     path("manage/", include("apps.quality.urls")),
+    path("manage/", include("apps.leaderboard.urls")),
     path("", include("apps.assignments.urls")),
     path("", include("apps.dialogues.urls")),
 ]

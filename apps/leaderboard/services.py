@@ -1,0 +1,157 @@
+"""Leaderboard runs: request one (or reuse the cached one), and run the job."""
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from apps.batches.models import Batch
+from apps.catalog.models import ModelVariant
+from apps.preferences.models import Comparison
+
+from .compute import RankingOptions, leaderboard_compute
+from .inputs import batch_comparisons_for_ranking
+from .models import LeaderboardRun
+
+logger = logging.getLogger(__name__)
+
+# Bump when the computation changes: runs stored by the old code are then not reused.
+COMPUTATION_VERSION = 1
+
+
+def leaderboard_fingerprint(*, batch_ids: list[int], options: RankingOptions) -> str:
+    """A digest of everything the result depends on: the options, the batches (and their
+    iterations) and the state of their comparisons (count, withdrawn count, newest id and
+    newest withdrawal). A new, withdrawn or restored comparison changes it."""
+    ids = sorted({int(pk) for pk in batch_ids})
+    stats = Comparison.objects.filter(batch_id__in=ids).aggregate(
+        n=Count("pk"),
+        withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False)),
+        max_id=Max("pk"),
+        max_withdrawn_at=Max("withdrawn_at"),
+    )
+    iterations = list(
+        Batch.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "iteration")
+    )
+    payload = {
+        "version": COMPUTATION_VERSION,
+        "batches": iterations,
+        "options": options.as_dict(),
+        "comparisons": stats,
+    }
+    return hashlib.sha256(json.dumps(payload, default=str, sort_keys=True).encode()).hexdigest()
+
+
+@transaction.atomic
+def leaderboard_run_request(
+    *, batch_ids: list[int], options: RankingOptions, user
+) -> tuple[LeaderboardRun, bool]:
+    """The run for these batches and options: an earlier one with the same fingerprint (done,
+    or still queued or running) if there is one, else a new queued run whose job is enqueued
+    on commit. Returns (run, created)."""
+    ids = sorted({int(pk) for pk in batch_ids})
+    if not ids:
+        raise ValueError("pick at least one batch")
+    fingerprint = leaderboard_fingerprint(batch_ids=ids, options=options)
+    cached = (
+        LeaderboardRun.objects.filter(fingerprint=fingerprint)
+        .exclude(status=LeaderboardRun.Status.FAILED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if cached is not None:
+        return cached, False
+    run = LeaderboardRun.objects.create(
+        fingerprint=fingerprint, created_by=user, **options.as_dict()
+    )
+    run.batches.set(ids)
+    from .tasks import leaderboard_run_task
+
+    leaderboard_run_task.delay_on_commit(run.pk)
+    return run, True
+
+
+def _progress(run_id: int):
+    def report(share: float, step: str) -> None:
+        LeaderboardRun.objects.filter(pk=run_id).update(progress=share, step=step)
+
+    return report
+
+
+def _claim(run_id: int) -> bool:
+    """Take the run: queued, or running for longer than the job's hard limit (its worker was
+    lost). One conditional UPDATE, so two deliveries never both compute."""
+    stale = timezone.now() - timedelta(seconds=settings.LEADERBOARD_SOFT_TIME_LIMIT_S + 60)
+    claimable = Q(status=LeaderboardRun.Status.QUEUED) | Q(
+        status=LeaderboardRun.Status.RUNNING, started_at__lt=stale
+    )
+    return bool(
+        LeaderboardRun.objects.filter(claimable, pk=run_id).update(
+            status=LeaderboardRun.Status.RUNNING,
+            started_at=timezone.now(),
+            progress=0.0,
+            step="reading comparisons",
+        )
+    )
+
+
+def leaderboard_run_execute(*, run_id: int) -> str:
+    """Compute a run's leaderboard and store it (done), or store why not (failed).
+
+    Harmless to call twice: a run another call holds, or one already ended, is left alone.
+    Returns the run's status afterwards.
+    """
+    if not _claim(run_id):
+        return (
+            LeaderboardRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+            or "missing"
+        )
+    run = LeaderboardRun.objects.get(pk=run_id)
+    batch_ids = list(run.batches.values_list("pk", flat=True))
+    options = RankingOptions(
+        strength_weighted=run.strength_weighted,
+        position_control=run.position_control,
+        length_control=run.length_control,
+        bootstrap_rounds=run.bootstrap_rounds,
+    )
+    try:
+        rows = batch_comparisons_for_ranking(batch_ids=batch_ids)
+        if rows["variant_a"].size == 0:
+            raise ValueError(
+                "no comparison to rank: the batches have no comparison between two different "
+                "variants that is not withdrawn"
+            )
+        ids = {int(x) for x in rows["variant_a"]} | {int(x) for x in rows["variant_b"]}
+        names = dict(ModelVariant.objects.filter(pk__in=ids).values_list("pk", "name"))
+        result = leaderboard_compute(
+            rows=rows, options=options, variant_names=names, progress=_progress(run_id)
+        )
+    except (ValueError, RuntimeError) as exc:
+        LeaderboardRun.objects.filter(pk=run_id).update(
+            status=LeaderboardRun.Status.FAILED,
+            error=str(exc) or exc.__class__.__name__,
+            finished_at=timezone.now(),
+        )
+        return LeaderboardRun.Status.FAILED
+    except Exception as exc:
+        logger.exception("leaderboard run %s failed", run_id)
+        LeaderboardRun.objects.filter(pk=run_id).update(
+            status=LeaderboardRun.Status.FAILED,
+            error=f"internal error: {exc.__class__.__name__}",
+            finished_at=timezone.now(),
+        )
+        raise
+    LeaderboardRun.objects.filter(pk=run_id).update(
+        status=LeaderboardRun.Status.DONE,
+        result=result,
+        comparisons=result["comparisons"],
+        progress=1.0,
+        step="",
+        finished_at=timezone.now(),
+    )
+    return LeaderboardRun.Status.DONE
