@@ -49,11 +49,12 @@ def leaderboard_fingerprint(*, batch_ids: list[int], options: RankingOptions) ->
 
 @transaction.atomic
 def leaderboard_run_request(
-    *, batch_ids: list[int], options: RankingOptions, user
+    *, batch_ids: list[int], options: RankingOptions, user, enqueue: bool = True
 ) -> tuple[LeaderboardRun, bool]:
     """The run for these batches and options: an earlier one with the same fingerprint (done,
     or still queued or running) if there is one, else a new queued run whose job is enqueued
-    on commit. Returns (run, created)."""
+    on commit (unless `enqueue` is False: the caller runs the task itself, as the benchmark
+    does). Returns (run, created)."""
     ids = sorted({int(pk) for pk in batch_ids})
     if not ids:
         raise ValueError("pick at least one batch")
@@ -70,9 +71,10 @@ def leaderboard_run_request(
         fingerprint=fingerprint, created_by=user, **options.as_dict()
     )
     run.batches.set(ids)
-    from .tasks import leaderboard_run_task
+    if enqueue:
+        from .tasks import leaderboard_run_task
 
-    leaderboard_run_task.delay_on_commit(run.pk)
+        leaderboard_run_task.delay_on_commit(run.pk)
     return run, True
 
 

@@ -13,7 +13,7 @@ from apps.leaderboard.inputs import (
     ranking_weights,
 )
 from apps.preferences.models import GoldAnswer
-from apps.preferences.withdrawal import comparisons_withdraw, comparisons_restore
+from apps.preferences.withdrawal import comparisons_restore, comparisons_withdraw
 from tests.leaderboard.conftest import judge, variant_batch
 
 pytestmark = pytest.mark.django_db

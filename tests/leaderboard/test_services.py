@@ -95,7 +95,7 @@ def test_the_same_request_reuses_the_run_until_the_data_change(staff):
         batch_ids=list(reversed(ids)), options=RankingOptions(bootstrap_rounds=5), user=staff
     )
     assert (again.pk, created) == (first.pk, False)
-    other, created = leaderboard_run_request(
+    _, created = leaderboard_run_request(
         batch_ids=ids,
         options=RankingOptions(bootstrap_rounds=5, strength_weighted=False),
         user=staff,
