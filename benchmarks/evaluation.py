@@ -28,8 +28,8 @@ from scipy import stats
 from apps.accounts.services import user_ensure
 from apps.batches.models import Batch, SamplingConfig, Track
 from apps.catalog.models import ModelVariant
-from apps.leaderboard.compute import RankingOptions
 from apps.leaderboard.models import LeaderboardRun
+from apps.leaderboard.options import RankingOptions
 from apps.leaderboard.services import leaderboard_run_request
 from apps.leaderboard.tasks import leaderboard_run_task
 from apps.pools.models import PoolUpload

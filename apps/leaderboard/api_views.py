@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import TokenMayWrite
 
-from .compute import RankingOptions
+from .options import RankingOptions
 from .selectors import batches_in_scope, leaderboard_run_visible
 from .serializers import RunInputSerializer, RunOutputSerializer
 from .services import leaderboard_run_request

@@ -7,7 +7,6 @@ codes, picks the fit the options ask for, and writes the numbers out (NaN as nul
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,26 +14,11 @@ from apps.stats.ranking import bradley_terry_fit, leaderboard_movement, win_rate
 from apps.stats.style_control import bradley_terry_controlled_fit
 
 from .inputs import LEVEL_WEIGHTS, RankingRows, ranking_weights
+from .options import RankingOptions
 
 ELO_BASE = 1000.0
 ELO_PER_UNIT = 400 / math.log(10)  # Elo points per unit of log-odds score
 SEED = 0
-
-
-@dataclass(frozen=True)
-class RankingOptions:
-    strength_weighted: bool = True
-    position_control: bool = False
-    length_control: bool = False
-    bootstrap_rounds: int = 100
-
-    def as_dict(self) -> dict:
-        return {
-            "strength_weighted": self.strength_weighted,
-            "position_control": self.position_control,
-            "length_control": self.length_control,
-            "bootstrap_rounds": self.bootstrap_rounds,
-        }
 
 
 def _finite(value) -> float | None:

@@ -2,7 +2,7 @@ from django import forms
 
 from apps.batches.models import Batch
 
-from .compute import RankingOptions
+from .options import RankingOptions
 
 MAX_BOOTSTRAP_ROUNDS = 1000
 

@@ -14,9 +14,8 @@ from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
 from apps.preferences.models import Comparison
 
-from .compute import RankingOptions, leaderboard_compute
-from .inputs import batch_comparisons_for_ranking
 from .models import LeaderboardRun
+from .options import RankingOptions
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +107,10 @@ def leaderboard_run_execute(*, run_id: int) -> str:
     Harmless to call twice: a run another call holds, or one already ended, is left alone.
     Returns the run's status afterwards.
     """
+    # numpy, pandas, scipy and evalica: loaded in the worker, not in every web process.
+    from .compute import leaderboard_compute
+    from .inputs import batch_comparisons_for_ranking
+
     if not _claim(run_id):
         return (
             LeaderboardRun.objects.filter(pk=run_id).values_list("status", flat=True).first()

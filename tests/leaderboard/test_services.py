@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from apps.catalog.models import ModelVariant
-from apps.leaderboard.compute import ELO_PER_UNIT, RankingOptions
+from apps.leaderboard.compute import ELO_PER_UNIT
 from apps.leaderboard.inputs import batch_comparisons_for_ranking, ranking_weights
 from apps.leaderboard.models import LeaderboardRun
+from apps.leaderboard.options import RankingOptions
 from apps.leaderboard.services import leaderboard_run_request
 from apps.leaderboard.tasks import leaderboard_run_task
 from apps.preferences.withdrawal import comparisons_restore, comparisons_withdraw

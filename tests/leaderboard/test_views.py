@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from apps.accounts.services import api_token_create
-from apps.leaderboard.compute import ELO_PER_UNIT, RankingOptions
+from apps.leaderboard.compute import ELO_PER_UNIT
 from apps.leaderboard.models import LeaderboardRun
+from apps.leaderboard.options import RankingOptions
 from apps.leaderboard.services import leaderboard_run_request
 from apps.leaderboard.tasks import leaderboard_run_task
 from apps.preferences.models import Comparison
