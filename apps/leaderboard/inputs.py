@@ -60,6 +60,7 @@ STRENGTH_LEVEL = {
 }
 
 RankingRows = dict[str, np.ndarray]
+_SMALL = ("outcome", "level", "a_on_left")  # parsed as int8: -1..3
 
 
 def _query() -> str:
@@ -133,17 +134,18 @@ def _rows_copied(sql: str, ids: list[int]) -> RankingRows:
         text = cursor.fetchone()[0]
     if not text:
         return ranking_rows_empty()
-    buffer = io.StringIO(text)
+    # Bytes, not a StringIO: that would hold the text as four bytes a character.
+    buffer = io.BytesIO(text.encode("ascii"))
     del text
     frame = pd.read_csv(
         buffer,
         header=None,
         names=list(COLUMNS),
-        dtype=dict.fromkeys(COLUMNS, np.int64),
+        dtype={name: np.int8 if name in _SMALL else np.int64 for name in COLUMNS},
         engine="c",
     )
     del buffer
-    return {name: frame[name].to_numpy().astype(DTYPES[name]) for name in COLUMNS}
+    return {name: frame[name].to_numpy(dtype=DTYPES[name]) for name in COLUMNS}
 
 
 def ranking_rows_concat(*parts: RankingRows) -> RankingRows:
