@@ -230,7 +230,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "model_worker.tasks.*": {"queue": "generation"},
     "apps.exports.tasks.*": {"queue": "exports"},
-    "apps.leaderboard.tasks.*": {"queue": "celery"},  # the default queue, as pool imports
+    # Unrouted tasks (pool imports, leaderboard runs, leases) go to the default `celery` queue.
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("GENERATION_SOFT_TIME_LIMIT_S", default=600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60

@@ -109,7 +109,7 @@ def leaderboard_run_execute(*, run_id: int) -> str:
     """
     # numpy, pandas, scipy and evalica: loaded in the worker, not in every web process.
     from .compute import leaderboard_compute
-    from .inputs import batch_comparisons_for_ranking
+    from .inputs import batch_comparisons_for_ranking, ranking_rows_concat
 
     if not _claim(run_id):
         return (
@@ -125,7 +125,8 @@ def leaderboard_run_execute(*, run_id: int) -> str:
         bootstrap_rounds=run.bootstrap_rounds,
     )
     try:
-        rows = batch_comparisons_for_ranking(batch_ids=batch_ids)
+        # Every source hands over the same columns: evaluation studies' rows join here.
+        rows = ranking_rows_concat(batch_comparisons_for_ranking(batch_ids=batch_ids))
         if rows["variant_a"].size == 0:
             raise ValueError(
                 "no comparison to rank: the batches have no comparison between two different "

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
 from apps.leaderboard.compute import ELO_PER_UNIT
 from apps.leaderboard.inputs import batch_comparisons_for_ranking, ranking_weights
@@ -115,6 +116,15 @@ def test_the_same_request_reuses_the_run_until_the_data_change(staff):
         batch_ids=ids, options=RankingOptions(bootstrap_rounds=5), user=staff
     )
     assert (back.pk, created) == (newer.pk, False)
+
+
+def test_a_batch_moved_to_another_iteration_is_ranked_again(staff):
+    batches = three_variants()
+    first = run_for(batches, staff, bootstrap_rounds=0)
+    Batch.objects.filter(pk=batches[0].pk).update(iteration=3)
+    second = run_for(batches, staff, bootstrap_rounds=0)
+    assert second.pk != first.pk
+    assert second.result["movement"]["iterations"] == [2, 3]
 
 
 def test_running_the_task_twice_computes_once(staff):
