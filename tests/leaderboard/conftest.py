@@ -7,6 +7,7 @@ from apps.batches.models import Batch
 from apps.pairs.models import Pair
 from apps.preferences.models import Comparison
 from apps.preferences.services import comparison_record
+from tests.e2e.conftest import browser_page, chromium_browser  # noqa: F401  (browser tests)
 from tests.factories import (
     BatchFactory,
     ModelVariantFactory,
