@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -58,6 +58,10 @@ def leaderboard_run_request(
     if not ids:
         raise ValueError("pick at least one batch")
     fingerprint = leaderboard_fingerprint(batch_ids=ids, options=options)
+    if connection.vendor == "postgresql":
+        # Two identical requests at once: the second waits here, then finds the first's run.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(fingerprint[:15], 16)])
     cached = (
         LeaderboardRun.objects.filter(fingerprint=fingerprint)
         .exclude(status=LeaderboardRun.Status.FAILED)

@@ -1,7 +1,10 @@
 """The leaderboard job (called as the task function) and its cache."""
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from apps.batches.models import Batch
 from apps.catalog.models import ModelVariant
@@ -125,6 +128,19 @@ def test_a_batch_moved_to_another_iteration_is_ranked_again(staff):
     second = run_for(batches, staff, bootstrap_rounds=0)
     assert second.pk != first.pk
     assert second.result["movement"]["iterations"] == [2, 3]
+
+
+def test_a_run_left_running_by_a_lost_worker_is_taken_over_after_the_time_limit(staff, settings):
+    run, _ = leaderboard_run_request(
+        batch_ids=[b.pk for b in three_variants()], options=RankingOptions(), user=staff
+    )
+    limit = settings.LEADERBOARD_SOFT_TIME_LIMIT_S + 60
+    recent = timezone.now() - timedelta(seconds=limit - 30)
+    LeaderboardRun.objects.filter(pk=run.pk).update(status="running", started_at=recent)
+    assert leaderboard_run_task(run.pk) == "running"  # maybe still computing elsewhere
+    stale = timezone.now() - timedelta(seconds=limit + 30)
+    LeaderboardRun.objects.filter(pk=run.pk).update(started_at=stale)
+    assert leaderboard_run_task(run.pk) == "done"
 
 
 def test_running_the_task_twice_computes_once(staff):
