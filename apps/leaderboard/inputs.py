@@ -152,6 +152,8 @@ def ranking_rows_concat(*parts: RankingRows) -> RankingRows:
     """The rows of several sources (batches, studies) as one set of columns."""
     if not parts:
         return ranking_rows_empty()
+    if len(parts) == 1:  # no copy of a million rows for nothing
+        return {name: parts[0][name].astype(DTYPES[name], copy=False) for name in COLUMNS}
     return {
         name: np.concatenate([part[name] for part in parts]).astype(DTYPES[name])
         for name in COLUMNS
