@@ -9,4 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotation_site.settings")
 
 app = Celery("pairwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["model_worker", "apps.exports", "apps.assignments", "apps.pools"])
+app.autodiscover_tasks(
+    ["model_worker", "apps.exports", "apps.assignments", "apps.pools", "apps.leaderboard"]
+)

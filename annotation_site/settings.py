@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.dashboards",
     "apps.quality",
     "apps.evaluation",
+    "apps.leaderboard",
     "apps.demo",
     "benchmarks",
 ]
@@ -230,6 +231,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "model_worker.tasks.*": {"queue": "generation"},
     "apps.exports.tasks.*": {"queue": "exports"},
+    # Unrouted tasks (pool imports, leaderboard runs, leases) go to the default `celery` queue.
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("GENERATION_SOFT_TIME_LIMIT_S", default=600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
@@ -296,6 +298,16 @@ if POOL_IMPORT_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibi
 EVALUATION_BOOTSTRAP_ROUNDS = env.int("EVALUATION_BOOTSTRAP_ROUNDS", default=2000)
 # How long a handed-out study item may stay on a rater's screen before its rating is refused.
 EVALUATION_RATING_MAX_AGE_S = env.int("EVALUATION_RATING_MAX_AGE_S", default=24 * 3600)
+
+# A leaderboard job running longer is stopped and its run marked failed.
+LEADERBOARD_SOFT_TIME_LIMIT_S = env.int("LEADERBOARD_SOFT_TIME_LIMIT_S", default=1800)
+if LEADERBOARD_SOFT_TIME_LIMIT_S + 60 >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "LEADERBOARD_SOFT_TIME_LIMIT_S + 60 must stay under BROKER_VISIBILITY_TIMEOUT_S, "
+        "or a running leaderboard job gets delivered a second time."
+    )
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/queue/", include("apps.assignments.api_urls")),
     path("api/quality/", include("apps.quality.api_urls")),
     path("api/evaluation/", include("apps.evaluation.api_urls")),
+    path("api/leaderboard/", include("apps.leaderboard.api_urls")),
     path("api/", include("apps.exports.urls")),
     path("batches/", include("apps.batches.urls")),
     path("fleet/", include("apps.fleet.urls")),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("manage/", include("apps.quality.urls")),
     path("manage/", include("apps.evaluation.urls")),
     path("evaluation/", include("apps.evaluation.rater_urls")),
+    path("manage/", include("apps.leaderboard.urls")),
     path("", include("apps.assignments.urls")),
     path("", include("apps.dialogues.urls")),
 ]

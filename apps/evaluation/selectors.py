@@ -170,7 +170,9 @@ def study_comparisons_for_ranking(*, study_ids: Sequence[int]) -> dict[str, np.n
     Keys: variant_a, variant_b (catalog ModelVariant ids, int64; A/B are the study's fixed
     variant order for that item, not screen order), outcome (int8: +1 A better, 0 tie, -1 B
     better), level (int8: 0 tie, 1 slightly, 2 better, 3 much better), a_on_left (bool),
-    length_a, length_b (int64 characters of the two responses), iteration (int64: the study id).
+    length_a, length_b (int64 characters of the two responses), iteration (int64: the weekly
+    iteration of the batch whose prompts the study used, so a leaderboard's movement chart puts
+    a study with that week's preference data).
     """
     rows = list(
         StudyRating.objects.filter(
@@ -185,14 +187,14 @@ def study_comparisons_for_ranking(*, study_ids: Sequence[int]) -> dict[str, np.n
             "left_variant_id",
             "length_a",
             "length_b",
-            "item__study_id",
+            "item__study__source_batch__iteration",
         )
         .iterator(chunk_size=5000)
     )
     table = np.array(
         [
-            (a, b, score, left == a, len_a or 0, len_b or 0, study)
-            for a, b, score, left, len_a, len_b, study in rows
+            (a, b, score, left == a, len_a or 0, len_b or 0, iteration)
+            for a, b, score, left, len_a, len_b, iteration in rows
         ],
         dtype=np.int64,
     ).reshape(-1, 7)

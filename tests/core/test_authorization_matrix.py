@@ -27,6 +27,7 @@ from apps.batches.models import Batch
 from apps.dialogues.services import dialogue_continue, dialogue_judge, dialogue_start
 from apps.evaluation.services import study_create
 from apps.exports.models import ExportJob
+from apps.leaderboard.models import LeaderboardRun
 from apps.pairs.models import Pair
 from apps.pools.models import PoolUpload
 from tests.factories import (
@@ -150,6 +151,10 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
             ("GET", "evaluation_manage:detail", {200}),
             ("GET", "evaluation_manage:status", {405}),
             ("POST", "evaluation_manage:status", {302}),  # no status given: a message
+            ("GET", "leaderboard:index", {200}),
+            ("POST", "leaderboard:index", {400}),  # an empty form: field errors
+            ("GET", "leaderboard:run", {200}),
+            ("POST", "leaderboard:run", {405}),
         ]
     },
     # Evaluation studies' rating pages: the matrix's study lists A as its rater (staff may
@@ -189,6 +194,20 @@ EXPECTED: dict[str, dict[str, set[int]]] = {
     # Quality figures over REST: staff only; a token of another batch 404s.
     "GET quality_api:batch": _api(
         a={403}, b={403}, staff={200}, tok_full={200}, tok_other={404}, tok_gone={404}, tok_ro={403}
+    ),
+    # Leaderboard runs over REST: staff only; a run over a batch outside a token's scope 404s,
+    # an empty request is refused (400), a read-only token may not start one (A's: not staff).
+    "GET leaderboard_api:run-list": _api(
+        a={403}, b={403}, staff={405}, tok_full={405}, tok_other={405}, tok_gone={405}, tok_ro={403}
+    ),
+    "POST leaderboard_api:run-list": _api(
+        a={403}, b={403}, staff={400}, tok_full={400}, tok_other={400}, tok_gone={400}, tok_ro={403}
+    ),
+    "GET leaderboard_api:run-detail": _api(
+        a={403}, b={403}, staff={200}, tok_full={200}, tok_other={404}, tok_gone={404}, tok_ro={403}
+    ),
+    "POST leaderboard_api:run-detail": _api(
+        a={403}, b={403}, staff={405}, tok_full={405}, tok_other={405}, tok_gone={405}, tok_ro={403}
     ),
     # The queue over REST: a read-only token may only read, a token of another batch 404s.
     "POST queue_api:claim": _api(
@@ -336,6 +355,9 @@ def world(db):
     flag = annotator_flag_raise(
         batch=batch, annotator=b, reason="Rushed judgments", details={}, pauses_work=False
     )
+    # A leaderboard run over the shared batch, queued (its page shows the progress).
+    run = LeaderboardRun.objects.create(fingerprint="0" * 64, created_by=staff)
+    run.batches.set([batch])
     return {
         "users": {"a": a, "b": b, "staff": staff},
         "tokens": keys,
@@ -348,6 +370,7 @@ def world(db):
             "lease_id": lease.pk,
             "flag_id": flag.pk,
             "study_id": study.pk,
+            "run_id": run.pk,
             "content_type_id": ContentType.objects.get_for_model(Batch).pk,
             "app_label": "dialogues",
             "url": "no-such-page/",

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from apps.batches.models import Batch
 from apps.evaluation.selectors import (
     studies_open_for,
     study_comparisons_for_ranking,
@@ -24,6 +25,7 @@ def test_comparisons_for_ranking_are_in_the_studys_order_not_the_screens(
     rate(items[1], raters[0], 4, a_on_left=False)  # tie
     rate(items[2], raters[0], 6, a_on_left=True)  # right (B) better: -2
     rate(safety_study.items.first(), raters[0], 1)  # safety ratings give no rows
+    Batch.objects.filter(pk=sbs_study.source_batch_id).update(iteration=7)
     got = study_comparisons_for_ranking(study_ids=[sbs_study.pk, safety_study.pk])
     a, b = variants[0].pk, variants[1].pk
     assert got["variant_a"].tolist() == [a] * 4 and got["variant_b"].tolist() == [b] * 4
@@ -32,7 +34,7 @@ def test_comparisons_for_ranking_are_in_the_studys_order_not_the_screens(
     assert got["a_on_left"].tolist() == [True, False, False, True]
     # conftest's texts: A "Response of A" (13 chars), B "B's answer, longer" (18).
     assert got["length_a"].tolist() == [13] * 4 and got["length_b"].tolist() == [18] * 4
-    assert got["iteration"].tolist() == [sbs_study.pk] * 4
+    assert got["iteration"].tolist() == [7] * 4  # the week of the prompts' batch
     assert got["outcome"].dtype == np.int8 and got["level"].dtype == np.int8
     assert got["variant_a"].dtype == np.int64 and got["length_a"].dtype == np.int64
     assert got["a_on_left"].dtype == bool
