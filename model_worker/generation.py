@@ -83,16 +83,32 @@ def pair_generate(*, pair_id: int) -> int:
     _load_models_first(pair_id=pair_id)
     stop_looping_at = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     stored = 0
-    try:
-        while claimed := _claim_batch(pair_id=pair_id):
-            done, yielded = samples_generate(samples=claimed)
-            stored += done
-            took_live_instead = _is_live(claimed) and all(s.pair_id != pair_id for s in claimed)
-            if not (yielded or took_live_instead) or time.monotonic() > stop_looping_at:
+    while claimed := _claim_batch(pair_id=pair_id):
+        if _is_live(claimed) and _served_concurrently(claimed):
+            # Streamed in a thread that outlives this task: the next pool batch need not wait.
+            _side_lane.start(samples=claimed, generate=samples_generate)
+            if time.monotonic() > stop_looping_at:
                 break
-    finally:
-        _side_lane.join()
+            continue
+        done, yielded = samples_generate(samples=claimed)
+        stored += done
+        took_live_instead = _is_live(claimed) and all(s.pair_id != pair_id for s in claimed)
+        if not (yielded or took_live_instead) or time.monotonic() > stop_looping_at:
+            break
     return stored
+
+
+def live_lane_join(*, timeout_s: float) -> None:
+    """Let live work still streaming beside pool work finish (the worker process stops)."""
+    _side_lane.join(timeout_s=timeout_s)
+
+
+def _served_concurrently(samples: list[Sample]) -> bool:
+    """Whether every variant of these samples is on a backend that runs them beside others."""
+    try:
+        return all(serves_concurrently(backend_for(s.variant)) for s in samples)
+    except Exception:
+        return False  # a variant that cannot load: _generate_group records why
 
 
 def samples_generate(*, samples: list[Sample]) -> tuple[int, bool]:

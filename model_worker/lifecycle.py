@@ -58,4 +58,9 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
 
 @worker_process_shutdown.connect
 def _on_pool_process_stop(**kwargs) -> None:
+    from django.conf import settings
+
+    from .generation import live_lane_join
+
+    live_lane_join(timeout_s=settings.GENERATION_LEASE_S)
     heartbeat_stop()

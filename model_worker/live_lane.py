@@ -6,11 +6,15 @@ server batches continuously, so the worker that notices the waiting prompt claim
 streams it in a thread of its own, on the live reserve of the variant's concurrency limit,
 while the pool's streams go on. Whichever worker looks first takes it (the claim skips
 locked rows), so this is a lane across workers; the prompt's own task later finds nothing.
+A worker that claims live work of such a backend between batches streams it in the same kind
+of thread and claims pool work again at once, so a steady trickle of written prompts never
+leaves the pool waiting while two lone streams run.
 """
 
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -44,12 +48,16 @@ class LiveSideLane:
         )
         if not claimed:
             return False
+        self.start(samples=claimed, generate=generate)
+        return True
+
+    def start(self, *, samples: list[Sample], generate: Callable[..., object]) -> None:
+        """Generate claimed live samples in a thread of their own."""
         thread = threading.Thread(
-            target=self._run, args=(claimed, generate), name="live-lane", daemon=True
+            target=self._run, args=(samples, generate), name="live-lane", daemon=True
         )
         thread.start()
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        return True
 
     @staticmethod
     def _run(samples: list[Sample], generate: Callable[..., object]) -> None:
@@ -62,11 +70,13 @@ class LiveSideLane:
         finally:
             connection.close()  # this thread's own database connection
 
-    def join(self) -> None:
-        """Wait for live work still streaming (before the task ends or the worker stops)."""
+    def join(self, *, timeout_s: float) -> None:
+        """Wait up to `timeout_s` in all for live work still streaming (the worker stops);
+        what is left is taken again once its lease runs out."""
+        deadline = time.monotonic() + timeout_s
         for thread in self._threads:
-            thread.join()
-        self._threads = []
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = [t for t in self._threads if t.is_alive()]
 
 
 def serves_concurrently(backend) -> bool:
