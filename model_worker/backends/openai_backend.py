@@ -175,7 +175,10 @@ class OpenAIBackend:
                     # Also report while the server queues the requests (no token yet): each
                     # report renews the lease, so a busy server does not lose it.
                     quiet = time.monotonic() - reported_at > renew_every_s
-                    if tokens_seen[0] - reported >= progress_every or quiet:
+                    # The first token is shown at once: on a busy server the next few may
+                    # take seconds, and someone may be watching the page.
+                    first = reported == 0 and tokens_seen[0] > 0
+                    if tokens_seen[0] - reported >= progress_every or quiet or first:
                         reported, reported_at = tokens_seen[0], time.monotonic()
                         on_progress(list(texts))
             finally:
