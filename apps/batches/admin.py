@@ -22,8 +22,10 @@ class SamplingConfigAdmin(admin.ModelAdmin):
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = ["name", "track", "status", "iteration", "max_turns", "created_at"]
-    list_filter = ["track", "status"]
+    list_filter = ["track", "status", "purpose"]
     search_fields = ["name"]
+    # Evaluation batches are made by their study (apps.evaluation); a batch made here collects.
+    readonly_fields = ["purpose"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
