@@ -5,7 +5,7 @@ from rest_framework import serializers
 NULLABLE = {"allow_null": True}
 
 
-class AgreementOutputSerializer(serializers.Serializer):
+class StudyAgreementOutputSerializer(serializers.Serializer):
     ac2 = serializers.FloatField(
         **NULLABLE, help_text="Gwet's AC2 with ordinal weights over every rater."
     )
@@ -15,7 +15,7 @@ class AgreementOutputSerializer(serializers.Serializer):
     weights = serializers.CharField()
 
 
-class PairAgreementOutputSerializer(AgreementOutputSerializer):
+class PairAgreementOutputSerializer(StudyAgreementOutputSerializer):
     variant_a = serializers.IntegerField()
     variant_b = serializers.IntegerField()
     label = serializers.CharField()
@@ -72,7 +72,7 @@ class StudyResultsOutputSerializer(serializers.Serializer):
     raters = serializers.IntegerField()
     bootstrap_rounds = serializers.IntegerField(help_text="Resamples of the prompts per interval.")
     confidence = serializers.FloatField()
-    agreement = AgreementOutputSerializer(allow_null=True)
+    agreement = StudyAgreementOutputSerializer(allow_null=True)
     agreement_by_pair = PairAgreementOutputSerializer(many=True)
     win_rates = WinRateOutputSerializer(many=True)
     violations = ViolationOutputSerializer(many=True)
